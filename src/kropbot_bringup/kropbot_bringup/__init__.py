@@ -1,0 +1,1 @@
+"""Launch file and shared configuration that start the whole KropBot stack."""

@@ -1,0 +1,26 @@
+from glob import glob
+
+from setuptools import find_packages, setup
+
+package_name = 'kropbot_camera'
+
+setup(
+    name=package_name,
+    version='0.1.0',
+    packages=find_packages(exclude=['test']),
+    data_files=[
+        ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
+        ('share/' + package_name, ['package.xml']),
+    ],
+    install_requires=['setuptools'],
+    zip_safe=True,
+    maintainer='KropBot developers',
+    maintainer_email='dev@kropbot.invalid',
+    description='Camera node: publishes JPEG sensor_msgs/CompressedImage from an OpenCV source, a test pattern or a top-down view of the simulated robot.',
+    license='Apache-2.0',
+    entry_points={
+        'console_scripts': [
+            'camera_node = kropbot_camera.camera_node:main',
+        ],
+    },
+)

@@ -1,0 +1,1 @@
+"""Differential-drive driver for the Adafruit MotorHAT (adafruit-circuitpython-motorkit) with a simulated backend."""

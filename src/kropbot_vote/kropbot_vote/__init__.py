@@ -1,0 +1,1 @@
+"""Crowd vote fusion node and the rosbridge-protocol crowd gateway for KropBot."""
