@@ -1,8 +1,24 @@
 from glob import glob
+import os
 
 from setuptools import find_packages, setup
 
 package_name = 'kropbot_bringup'
+
+# The crowd's web page is built from ../../web with npm (see web/README.md) and installed into
+# share/kropbot_bringup/web, where the gateway serves it from by default. The robot needs only the
+# built files, never Node.js.
+WEB_DIST = os.path.join('..', '..', 'web', 'dist')
+
+
+def web_data_files():
+    files = []
+    for dirpath, _, names in os.walk(WEB_DIST):
+        rel = os.path.relpath(dirpath, WEB_DIST)
+        target = os.path.normpath(os.path.join('share', package_name, 'web', rel))
+        files.append((target, [os.path.join(dirpath, n) for n in names]))
+    return files
+
 
 setup(
     name=package_name,
@@ -13,7 +29,7 @@ setup(
         ('share/' + package_name, ['package.xml']),
         ('share/' + package_name + '/launch', glob('launch/*.launch.py')),
         ('share/' + package_name + '/config', glob('config/*.yaml')),
-    ],
+    ] + web_data_files(),
     install_requires=['setuptools'],
     zip_safe=True,
     maintainer='KropBot developers',
