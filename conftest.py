@@ -8,18 +8,14 @@ rclpy, and are inherited by every node process a test starts.
 
 import os
 from pathlib import Path
-import signal
-import subprocess
 import threading
 import time
 
+from kropbot_bringup.processes import NodeProcess, wait_for
 import pytest
 
 ROOT = Path(__file__).resolve().parent
-INSTALL = ROOT / 'install'
-CONFIG = ROOT / 'src' / 'kropbot_bringup' / 'config'
-ROBOT_YAML = CONFIG / 'robot.yaml'
-SIM_YAML = CONFIG / 'sim.yaml'
+os.environ.setdefault('KROPBOT_ROOT', str(ROOT))
 
 os.environ['ROS_DOMAIN_ID'] = os.environ.get(
     'KROPBOT_TEST_DOMAIN_ID', str(10 + os.getpid() % 90))
@@ -27,89 +23,6 @@ os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
 os.environ.pop('ROS_STATIC_PEERS', None)
 os.environ.setdefault('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp')
 os.environ['PYTHONUNBUFFERED'] = '1'
-
-
-def wait_for(predicate, timeout, period=0.02, message='condition'):
-    """Poll ``predicate()`` until it is truthy or ``timeout`` (s) passes; return its value.
-
-    Raises:
-        AssertionError: with ``message`` if the timeout passes first.
-
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f'timed out after {timeout} s waiting for {message}')
-        time.sleep(period)
-
-
-class NodeProcess:
-    """One installed ROS 2 executable run as a separate process, like ``ros2 run``.
-
-    Args:
-        package: ROS package name, e.g. ``'kropbot_driver'``.
-        executable: console script name, e.g. ``'driver_node'``.
-        name: node name (``-r __node:=name``); selects the section of the params files.
-        log_dir: directory for the process's combined stdout/stderr.
-        params_files: YAML files passed with ``--params-file`` in order.
-        params: per-parameter overrides (``-p name:=value``), values rendered as YAML.
-        extra_args: more command-line arguments (e.g. remappings ``['-r', 'a:=b']``).
-
-    """
-
-    def __init__(self, package, executable, name, log_dir, *, params_files=(ROBOT_YAML, SIM_YAML),
-                 params=None, extra_args=()):
-        exe = INSTALL / package / 'lib' / package / executable
-        if not exe.exists():
-            raise FileNotFoundError(f'{exe} not built: run tools/setup.sh')
-        self.name = name
-        self.log_path = Path(log_dir) / f'{name}.log'
-        cmd = [str(exe), '--ros-args', '-r', f'__node:={name}']
-        for f in params_files:
-            cmd += ['--params-file', str(f)]
-        for key, value in (params or {}).items():
-            cmd += ['-p', f'{key}:={_yaml_scalar(value)}']
-        cmd += list(extra_args)
-        self.cmd = cmd
-        self._log = open(self.log_path, 'wb')
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-
-    def log(self):
-        """Return everything the process printed so far (str)."""
-        self._log.flush()
-        return self.log_path.read_text(errors='replace')
-
-    def alive(self):
-        """Return True while the process runs."""
-        return self.proc.poll() is None
-
-    def signal(self, sig):
-        """Send ``sig`` to the process if it still runs."""
-        if self.alive():
-            self.proc.send_signal(sig)
-
-    def stop(self, timeout=5.0):
-        """SIGINT, then SIGKILL after ``timeout`` s; return the exit code."""
-        self.signal(signal.SIGINT)
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-        self._log.close()
-        return self.proc.returncode
-
-
-def _yaml_scalar(value):
-    if isinstance(value, bool):
-        return 'true' if value else 'false'
-    if isinstance(value, str):
-        return value if value else "''"
-    return repr(value)
 
 
 @pytest.fixture
@@ -177,7 +90,7 @@ class RosHarness:
 
 @pytest.fixture
 def ros():
-    """A fresh :class:`RosHarness` per test (its own rclpy context)."""
+    """Yield a fresh :class:`RosHarness` per test (its own rclpy context)."""
     harness = RosHarness()
     yield harness
     harness.close()

@@ -9,12 +9,12 @@ import math
 import os
 from pathlib import Path
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
 
 from geometry_msgs.msg import Twist, TwistStamped
+from kropbot_bringup.processes import free_port
 from nav_msgs.msg import Odometry
 import psutil
 import pytest
@@ -30,12 +30,6 @@ def vote(pub, voter, linear, angular=0.0):
     msg.twist.linear.x = linear
     msg.twist.angular.z = angular
     pub.publish(msg)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
