@@ -1,0 +1,167 @@
+/**
+ * The page's link to the crowd gateway: one roslibjs Ros per connection attempt, the three
+ * topics, and automatic reconnection (roslibjs itself does not reconnect).
+ *
+ * On every close the Ros and Topic objects are dropped and, after a backoff delay, created
+ * anew and re-subscribed. Votes are published only while connected: roslibjs would otherwise
+ * queue them (Ros.callOnConnection) and replay stale votes after a reconnect.
+ */
+import { Ros, Topic } from 'roslib';
+import { Backoff } from './logic/backoff.js';
+
+export const TOPICS = Object.freeze({
+  image: { name: 'camera/image_raw/compressed', type: 'sensor_msgs/msg/CompressedImage' },
+  status: { name: 'crowd/status', type: 'std_msgs/msg/String' },
+  vote: { name: 'crowd/vote', type: 'geometry_msgs/msg/TwistStamped' },
+});
+
+/**
+ * The gateway URL: `?ws=` overrides (development); otherwise the page's own origin,
+ * ws:// or wss:// following http:// or https://.
+ *
+ * @param {{protocol: string, host: string, search: string}} location - window.location
+ * @returns {string}
+ */
+export function gatewayUrl(location) {
+  const override = new URLSearchParams(location.search).get('ws');
+  if (override) return override;
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  const host = location.host || 'localhost:9090';
+  return `${scheme}://${host}/`;
+}
+
+export class CrowdLink {
+  /**
+   * @param {{url: string, onState?: (state: string, info?: object) => void,
+   *   onStatus?: (msg: object) => void, onImage?: (msg: object) => void,
+   *   onConnected?: () => void, onDisconnected?: () => void, backoff?: Backoff,
+   *   connectTimeoutMs?: number, RosClass?: typeof Ros, TopicClass?: typeof Topic}} opts
+   */
+  constructor(opts) {
+    this.url = opts.url;
+    this.onState = opts.onState ?? (() => {});
+    this.onStatus = opts.onStatus ?? (() => {});
+    this.onImage = opts.onImage ?? (() => {});
+    this.onConnected = opts.onConnected ?? (() => {});
+    this.onDisconnected = opts.onDisconnected ?? (() => {});
+    this.backoff = opts.backoff ?? new Backoff();
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 5000;
+    this.RosClass = opts.RosClass ?? Ros;
+    this.TopicClass = opts.TopicClass ?? Topic;
+    this.ros = null;
+    this.topics = null;
+    this.connected = false;
+    this.everConnected = false;
+    this.openedAt = 0;
+    this.retryTimer = null;
+    this.stopped = false;
+  }
+
+  /** Open the first connection. */
+  start() {
+    this.stopped = false;
+    this._connect();
+  }
+
+  /** Close for good (no reconnect). */
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this._teardown();
+  }
+
+  /**
+   * Publish one vote if (and only if) the socket is open right now.
+   *
+   * @param {object} msg - geometry_msgs/msg/TwistStamped
+   * @returns {boolean} whether it was sent
+   */
+  publishVote(msg) {
+    if (!this.connected || !this.ros?.isConnected || !this.topics) return false;
+    this.topics.vote.publish(msg);
+    return true;
+  }
+
+  _connect() {
+    this.onState(this.everConnected ? 'reconnecting' : 'connecting');
+    const ros = new this.RosClass({});
+    this.ros = ros;
+    let closed = false;
+    const timeout = setTimeout(() => {
+      if (!this.connected && this.ros === ros) this._closed(ros);
+    }, this.connectTimeoutMs);
+    ros.on('connection', () => {
+      clearTimeout(timeout);
+      if (this.ros !== ros) {
+        ros.close(); // opened after we gave up on it
+        return;
+      }
+      this._opened(ros);
+    });
+    ros.on('close', () => {
+      clearTimeout(timeout);
+      if (closed) return;
+      closed = true;
+      this._closed(ros);
+    });
+    ros.on('error', () => {}); // a close event follows
+    ros.on('status', (m) => console.warn('gateway status:', m?.level, m?.msg));
+    ros.connect(this.url).catch(() => {
+      clearTimeout(timeout);
+      if (!closed) {
+        closed = true;
+        this._closed(ros);
+      }
+    });
+  }
+
+  _opened(ros) {
+    this.connected = true;
+    this.everConnected = true;
+    this.openedAt = Date.now();
+    const T = this.TopicClass;
+    const mk = (t, extra = {}) => new T({
+      ros, name: t.name, messageType: t.type, reconnect_on_close: false, ...extra,
+    });
+    this.topics = {
+      status: mk(TOPICS.status),
+      image: mk(TOPICS.image, { compression: 'cbor', throttle_rate: 0, queue_length: 1 }),
+      vote: mk(TOPICS.vote, { queue_size: 1 }),
+    };
+    this.topics.status.subscribe((m) => this.onStatus(m));
+    this.topics.image.subscribe((m) => this.onImage(m));
+    this.topics.vote.advertise();
+    this.onState('connected');
+    this.onConnected();
+  }
+
+  _closed(ros) {
+    if (this.ros !== ros) return;
+    const upMs = this.connected ? Date.now() - this.openedAt : 0;
+    const wasConnected = this.connected;
+    this._teardown();
+    if (wasConnected) this.onDisconnected();
+    if (this.stopped) {
+      this.onState('closed');
+      return;
+    }
+    const delay = this.backoff.next(upMs);
+    this.onState(this.everConnected ? 'reconnecting' : 'connecting', { retryInMs: delay });
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this._connect(), delay);
+  }
+
+  _teardown() {
+    const ros = this.ros;
+    this.connected = false;
+    this.topics = null;
+    this.ros = null;
+    if (ros) {
+      try {
+        ros.close();
+      } catch {
+        // already closed
+      }
+    }
+  }
+}
