@@ -1,0 +1,426 @@
+"""The crowd gateway's rosbridge v2 protocol subset, ROS-free.
+
+One :class:`Session` per WebSocket connection turns incoming text frames into a list of
+*actions* (status replies, votes to publish, subscription changes, a close request) that the
+server executes. It enforces the allow-list, the type aliases, the voter identity and the vote
+rate limits. :func:`encode_publish` turns a plain message dict into the outgoing ``publish``
+frame, JSON (``uint8[]`` as base64 text) or CBOR (``uint8[]`` as a byte string, other numeric
+arrays as RFC 8746 typed-array tags), the way rosbridge_suite does it.
+
+Reference: rosbridge v2 protocol, RobotWebTools/rosbridge_suite ``ROSBRIDGE_PROTOCOL.md``;
+CBOR layout: rosbridge_library ``internal/cbor_conversion.py`` (read, not copied).
+"""
+
+import array
+import base64
+from dataclasses import dataclass, field
+import json
+import math
+import secrets
+
+import cbor2
+
+from kropbot_vote.limits import AbuseMeter, TokenBucket
+
+VOTE_TYPE = 'geometry_msgs/msg/TwistStamped'
+COMPRESSIONS = ('none', 'cbor')
+UNSUPPORTED_OPS = (
+    'call_service', 'advertise_service', 'unadvertise_service', 'service_response',
+    'send_action_goal', 'cancel_action_goal', 'advertise_action', 'unadvertise_action',
+    'action_feedback', 'action_result', 'get_param', 'set_param', 'delete_param', 'set_level',
+    'auth', 'fragment', 'png',
+)
+# RFC 8746 typed-array tags (little endian), as rosbridge's cbor_conversion uses them.
+_CBOR_ARRAY_TAGS = {'b': 72, 'h': 77, 'H': 69, 'i': 78, 'I': 70, 'l': 79, 'L': 71,
+                    'q': 79, 'Q': 71, 'f': 85, 'd': 86}
+
+
+class ProtocolError(ValueError):
+    """A client request that the gateway refuses; the text is sent back in a status op."""
+
+
+def new_client_id():
+    """Return a fresh server-side voter id, ``ws-`` + 12 random hex digits."""
+    return 'ws-' + secrets.token_hex(6)
+
+
+def normalize_type(type_name):
+    """Return the ROS 2 form ``pkg/msg/Name`` of ``pkg/Name`` or ``pkg/msg/Name``.
+
+    Raises:
+        ProtocolError: if ``type_name`` is not a string of either form.
+
+    """
+    if not isinstance(type_name, str):
+        raise ProtocolError(f'message type must be a string, got {type_name!r}')
+    parts = type_name.strip().split('/')
+    if len(parts) == 2 and all(parts):
+        return f'{parts[0]}/msg/{parts[1]}'
+    if len(parts) == 3 and all(parts) and parts[1] == 'msg':
+        return '/'.join(parts)
+    raise ProtocolError(f'malformed message type {type_name!r} (expected pkg/msg/Name)')
+
+
+def resolve_topic(name, namespace='/'):
+    """Resolve a topic ``name`` against the node ``namespace`` (ROS 2 name rules, no remaps).
+
+    ``'crowd/vote'`` in namespace ``'/bot'`` is ``'/bot/crowd/vote'``; ``'/crowd/vote'`` stays.
+
+    Raises:
+        ProtocolError: if ``name`` is not a non-empty string of valid name characters.
+
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise ProtocolError(f'topic must be a non-empty string, got {name!r}')
+    name = name.strip()
+    body = name.lstrip('/')
+    tokens = body.split('/')
+    if len(name) - len(body) > 1 or not all(tokens) or not all(
+            t.replace('_', 'a').isalnum() and t.isascii() and not t[0].isdigit()
+            for t in tokens):
+        raise ProtocolError(f'invalid topic name {name!r}')
+    if name.startswith('/'):
+        return name
+    return namespace.rstrip('/') + '/' + body
+
+
+def parse_allow_entries(entries, namespace='/'):
+    """Parse allow-list entries ``'topic:pkg/msg/Type'`` into ``{resolved_topic: type}``.
+
+    Raises:
+        ValueError: on an entry without ``:``, an invalid topic or an invalid type.
+
+    """
+    out = {}
+    for entry in entries:
+        if not isinstance(entry, str) or ':' not in entry:
+            raise ValueError(f'allow-list entry {entry!r} must look like "topic:pkg/msg/Type"')
+        topic, type_name = entry.rsplit(':', 1)
+        try:
+            out[resolve_topic(topic, namespace)] = normalize_type(type_name)
+        except ProtocolError as exc:
+            raise ValueError(f'allow-list entry {entry!r}: {exc}') from None
+    return out
+
+
+def status(level, msg, op_id=None):
+    """Return a rosbridge ``status`` op dict (``level`` is error, warning, info or none)."""
+    out = {'op': 'status', 'level': level, 'msg': msg}
+    if op_id is not None:
+        out['id'] = op_id
+    return out
+
+
+def _finite_number(value, where):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ProtocolError(f'{where} must be a number, got {value!r}')
+    if not math.isfinite(value):
+        raise ProtocolError(f'{where} must be finite, got {value!r}')
+    return float(value)
+
+
+def sanitize_vote(msg):
+    """Validate a TwistStamped dict from a client; return ``(linear_x, angular_z)``.
+
+    Missing fields default to 0 (as rosbridge fills defaults); every present twist component
+    must be a finite number; only ``twist.linear.x`` (m/s) and ``twist.angular.z`` (rad/s) are
+    kept. The client's ``header`` is ignored (the server sets frame_id and stamp).
+
+    Raises:
+        ProtocolError: on a non-dict, unknown keys, non-numeric, NaN or infinite values.
+
+    """
+    if not isinstance(msg, dict):
+        raise ProtocolError('publish needs "msg" to be a JSON object')
+    unknown = set(msg) - {'header', 'twist'}
+    if unknown:
+        raise ProtocolError(f'unknown TwistStamped field(s): {sorted(unknown)}')
+    header = msg.get('header', {})
+    if not isinstance(header, dict):
+        raise ProtocolError('msg.header must be an object')
+    twist = msg.get('twist', {})
+    if not isinstance(twist, dict):
+        raise ProtocolError('msg.twist must be an object')
+    unknown = set(twist) - {'linear', 'angular'}
+    if unknown:
+        raise ProtocolError(f'unknown Twist field(s): {sorted(unknown)}')
+    values = {}
+    for part in ('linear', 'angular'):
+        vec = twist.get(part, {})
+        if not isinstance(vec, dict):
+            raise ProtocolError(f'msg.twist.{part} must be an object')
+        unknown = set(vec) - {'x', 'y', 'z'}
+        if unknown:
+            raise ProtocolError(f'unknown Vector3 field(s) in twist.{part}: {sorted(unknown)}')
+        for axis in ('x', 'y', 'z'):
+            values[part, axis] = _finite_number(vec.get(axis, 0.0), f'twist.{part}.{axis}')
+    return values['linear', 'x'], values['angular', 'z']
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Send ``payload`` (a dict, JSON-encoded) back to this client."""
+
+    payload: dict
+
+
+@dataclass(frozen=True)
+class PublishVote:
+    """Publish one vote on ``topic`` (resolved) for ``voter_id`` (m/s, rad/s)."""
+
+    topic: str
+    voter_id: str
+    linear_x: float
+    angular_z: float
+
+
+@dataclass(frozen=True)
+class Subscribe:
+    """Start or update this client's subscription to ``topic`` (resolved name).
+
+    ``client_topic`` is the name as the client spelled it (echoed in outgoing publish ops, as
+    roslibjs routes messages by that string); ``throttle_rate`` is in ms.
+    """
+
+    topic: str
+    type: str
+    client_topic: str
+    compression: str
+    throttle_rate: int
+    queue_length: int
+
+
+@dataclass(frozen=True)
+class Unsubscribe:
+    """Stop this client's subscription to ``topic`` (resolved name)."""
+
+    topic: str
+
+
+@dataclass(frozen=True)
+class Close:
+    """Close the connection with WebSocket close ``code`` and ``reason``."""
+
+    code: int
+    reason: str
+
+
+@dataclass
+class SessionLimits:
+    """Per-connection limits.
+
+    Attributes:
+        votes_per_second: sustained vote rate allowed (token bucket refill, 1/s).
+        vote_burst: token bucket capacity (votes).
+        abuse_factor: a connection sending more than ``abuse_factor`` x ``votes_per_second``
+            messages per second averaged over ``abuse_window`` s is closed with 1008.
+        abuse_window: window of the abuse check (s).
+
+    """
+
+    votes_per_second: float = 5.0
+    vote_burst: int = 10
+    abuse_factor: float = 10.0
+    abuse_window: int = 5
+
+
+@dataclass
+class Session:
+    """Protocol state of one WebSocket connection (one voter).
+
+    Args:
+        publish_allow: ``{resolved_topic: type}`` clients may publish to (votes).
+        subscribe_allow: ``{resolved_topic: type}`` clients may subscribe to.
+        namespace: node namespace used to resolve relative topic names.
+        limits: :class:`SessionLimits`.
+        now: creation time (s, monotonic).
+        stats: a dict of counters shared by all sessions (incremented in place).
+        client_id: the server-assigned voter id (fresh random one by default).
+
+    """
+
+    publish_allow: dict
+    subscribe_allow: dict
+    namespace: str = '/'
+    limits: SessionLimits = field(default_factory=SessionLimits)
+    now: float = 0.0
+    stats: dict = field(default_factory=dict)
+    client_id: str = field(default_factory=new_client_id)
+
+    def __post_init__(self):
+        self.advertised = {}  # resolved topic -> type
+        self.subscriptions = {}  # resolved topic -> {subscribe id: Subscribe}
+        self._bucket = TokenBucket(self.limits.votes_per_second, self.limits.vote_burst,
+                                   self.now)
+        self._abuse = AbuseMeter(
+            self.limits.abuse_factor * self.limits.votes_per_second * self.limits.abuse_window,
+            self.limits.abuse_window)
+
+    def _count(self, key):
+        self.stats[key] = self.stats.get(key, 0) + 1
+
+    def handle_text(self, text, now):
+        """Handle one incoming text frame at time ``now`` (s); return a list of actions."""
+        self._count('messages')
+        if self._abuse.hit(now):
+            self._count('abuse_closed')
+            return [Close(1008, 'message flood')]
+        try:
+            request = json.loads(text)
+        except ValueError as exc:
+            self._count('malformed')
+            return [Reply(status('error', f'malformed JSON: {exc}'))]
+        if not isinstance(request, dict):
+            self._count('malformed')
+            return [Reply(status('error', 'a rosbridge message must be a JSON object'))]
+        op_id = request.get('id')
+        if not isinstance(op_id, (str, int, float)) or isinstance(op_id, bool):
+            op_id = None
+        op = request.get('op')
+        handler = {
+            'advertise': self._advertise, 'unadvertise': self._unadvertise,
+            'publish': self._publish, 'subscribe': self._subscribe,
+            'unsubscribe': self._unsubscribe,
+        }.get(op)
+        if handler is None:
+            self._count('unsupported_op')
+            if not isinstance(op, str):
+                return [Reply(status('error', 'missing or non-string "op"', op_id))]
+            if op in UNSUPPORTED_OPS:
+                text = f'op "{op}" is not available on the KropBot crowd gateway'
+            else:
+                text = f'unknown op "{op[:64]}"'
+            return [Reply(status('error', text, op_id))]
+        try:
+            return handler(request, op_id, now)
+        except ProtocolError as exc:
+            self._count('refused')
+            return [Reply(status('error', f'{op}: {exc}', op_id))]
+
+    def _topic(self, request):
+        client_topic = request.get('topic')
+        return client_topic, resolve_topic(client_topic, self.namespace)
+
+    def _check_type(self, request, expected):
+        if request.get('type') in (None, ''):
+            return
+        if normalize_type(request['type']) != expected:
+            raise ProtocolError(f'type {request["type"]!r} does not match {expected}')
+
+    def _advertise(self, request, op_id, now):
+        client_topic, topic = self._topic(request)
+        if topic not in self.publish_allow:
+            self._count('forbidden_topic')
+            raise ProtocolError(f'publishing to {client_topic!r} is not allowed')
+        if 'type' not in request:
+            raise ProtocolError('advertise needs "type"')
+        self._check_type(request, self.publish_allow[topic])
+        self.advertised[topic] = self.publish_allow[topic]
+        return []
+
+    def _unadvertise(self, request, op_id, now):
+        client_topic, topic = self._topic(request)
+        if self.advertised.pop(topic, None) is None:
+            raise ProtocolError(f'{client_topic!r} is not advertised')
+        return []
+
+    def _publish(self, request, op_id, now):
+        client_topic, topic = self._topic(request)
+        if topic not in self.publish_allow:
+            self._count('forbidden_topic')
+            raise ProtocolError(f'publishing to {client_topic!r} is not allowed')
+        linear_x, angular_z = sanitize_vote(request.get('msg'))
+        # rosbridge auto-advertises on publish; done only for allow-listed topics.
+        self.advertised.setdefault(topic, self.publish_allow[topic])
+        if not self._bucket.take(now):
+            self._count('vote_rate_limited')
+            return [Reply(status('warning', 'vote rate limit exceeded: vote dropped', op_id))]
+        self._count('votes')
+        return [PublishVote(topic, self.client_id, linear_x, angular_z)]
+
+    def _subscribe(self, request, op_id, now):
+        client_topic, topic = self._topic(request)
+        if topic not in self.subscribe_allow:
+            self._count('forbidden_topic')
+            raise ProtocolError(f'subscribing to {client_topic!r} is not allowed')
+        self._check_type(request, self.subscribe_allow[topic])
+        compression = request.get('compression', 'none') or 'none'
+        if compression not in COMPRESSIONS:
+            raise ProtocolError(f'compression {compression!r} not supported (use none or cbor)')
+        throttle = request.get('throttle_rate', 0) or 0
+        queue_length = request.get('queue_length', 0) or 0
+        for key, value in (('throttle_rate', throttle), ('queue_length', queue_length)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ProtocolError(f'{key} must be a non-negative integer, got {value!r}')
+        sub = Subscribe(topic, self.subscribe_allow[topic], client_topic, compression,
+                        throttle, queue_length)
+        self.subscriptions.setdefault(topic, {})[op_id] = sub
+        return [sub]
+
+    def _unsubscribe(self, request, op_id, now):
+        client_topic, topic = self._topic(request)
+        subs = self.subscriptions.get(topic)
+        if not subs:
+            raise ProtocolError(f'not subscribed to {client_topic!r}')
+        if op_id is not None and op_id in subs and len(subs) > 1:
+            del subs[op_id]
+            return [next(reversed(subs.values()))]  # the remaining subscription's options
+        del self.subscriptions[topic]
+        return [Unsubscribe(topic)]
+
+
+def to_json_value(value):
+    """Convert a plain message value to JSON types: bytes -> base64 text, arrays -> lists."""
+    if isinstance(value, dict):
+        return {k: to_json_value(v) for k, v in value.items()}
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode('ascii')
+    if isinstance(value, array.array):
+        if value.typecode in ('B', 'c'):
+            return base64.b64encode(value.tobytes()).decode('ascii')
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [to_json_value(v) for v in value]
+    return value
+
+
+def to_cbor_value(value):
+    """Convert a plain message value to CBOR items: bytes stay bytes, numeric arrays tagged."""
+    if isinstance(value, dict):
+        return {k: to_cbor_value(v) for k, v in value.items()}
+    if isinstance(value, bytearray):
+        return bytes(value)
+    if isinstance(value, array.array):
+        if value.typecode in ('B', 'c'):
+            return value.tobytes()
+        tag = _CBOR_ARRAY_TAGS.get(value.typecode)
+        if tag is None:
+            return value.tolist()
+        little = array.array(value.typecode, value)
+        if little.itemsize > 1 and not _LITTLE_ENDIAN:
+            little.byteswap()
+        return cbor2.CBORTag(tag, little.tobytes())
+    if isinstance(value, (list, tuple)):
+        return [to_cbor_value(v) for v in value]
+    return value
+
+
+_LITTLE_ENDIAN = array.array('H', [1]).tobytes() == b'\x01\x00'
+
+
+def encode_publish(client_topic, msg, compression):
+    """Encode an outgoing rosbridge ``publish`` op for ``msg`` (plain dict).
+
+    Returns:
+        str (a JSON text frame) for ``'none'``; bytes (a CBOR binary frame) for ``'cbor'``.
+
+    Raises:
+        ValueError: on an unknown compression.
+
+    """
+    if compression == 'none':
+        return json.dumps({'op': 'publish', 'topic': client_topic, 'msg': to_json_value(msg)},
+                          separators=(',', ':'), allow_nan=False)
+    if compression == 'cbor':
+        return cbor2.dumps({'op': 'publish', 'topic': client_topic, 'msg': to_cbor_value(msg)})
+    raise ValueError(f'unknown compression {compression!r}')
