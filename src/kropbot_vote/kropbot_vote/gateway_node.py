@@ -19,8 +19,7 @@ from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from kropbot_vote.msgconv import import_message, msg_to_dict
-from kropbot_vote.server import (
-    Bridge, config_from_params, GatewayServer, PARAMETERS, ServerThread)
+from kropbot_vote.server import PARAMETERS, Bridge, GatewayServer, ServerThread, config_from_params
 
 VOTE_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
                       history=HistoryPolicy.KEEP_LAST)

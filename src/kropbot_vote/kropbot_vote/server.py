@@ -27,7 +27,15 @@ from websockets.http11 import Response
 
 from kropbot_vote.limits import ThrottledLog
 from kropbot_vote.protocol import (
-    Close, PublishVote, Reply, Session, SessionLimits, Subscribe, Unsubscribe, encode_publish)
+    Close,
+    PublishVote,
+    Reply,
+    Session,
+    SessionLimits,
+    Subscribe,
+    Unsubscribe,
+    encode_publish,
+)
 
 CLOSE_UNSUPPORTED_DATA = 1003
 WRITE_LIMIT = 64 * 1024  # bytes buffered per connection before send() waits (drain)
