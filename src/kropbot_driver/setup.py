@@ -1,5 +1,3 @@
-from glob import glob
-
 from setuptools import find_packages, setup
 
 package_name = 'kropbot_driver'
@@ -16,7 +14,8 @@ setup(
     zip_safe=True,
     maintainer='KropBot developers',
     maintainer_email='dev@kropbot.invalid',
-    description='Differential-drive driver for the Adafruit MotorHAT (adafruit-circuitpython-motorkit) with a simulated backend.',
+    description=('Differential-drive driver for the Adafruit MotorHAT '
+                 '(adafruit-circuitpython-motorkit) with a simulated backend.'),
     license='Apache-2.0',
     entry_points={
         'console_scripts': [

@@ -1,1 +1,1 @@
-"""Differential-drive driver for the Adafruit MotorHAT (adafruit-circuitpython-motorkit) with a simulated backend."""
+"""Differential-drive driver for the Adafruit MotorHAT, with a simulated backend."""

@@ -1,0 +1,203 @@
+"""Motor backends: the real Adafruit MotorHAT (``MotorKitBackend``) and a simulation.
+
+Both expose the same small interface, used by the node's control loop:
+
+- ``set_throttles(left, right)``: throttles in [-1, 1]; 0.0 means "stop" and is applied per
+  ``stop_mode`` (brake or coast);
+- ``stop()``: stop both motors per ``stop_mode``;
+- ``release()``: turn both H-bridges off (``throttle = None``), idempotent; used at shutdown;
+- ``throttles``: the last applied ``(left, right)`` (None = released/coasting).
+
+``adafruit_motorkit`` (and Blinka's ``board``) are imported lazily inside
+:class:`MotorKitBackend`: Blinka raises on unknown hardware, so importing this module must not
+touch them.
+"""
+
+import math
+
+from kropbot_driver import kinematics
+from kropbot_driver.config import STOP_MODES
+from kropbot_driver.mixing import clamp_unit
+
+
+class BackendError(RuntimeError):
+    """The motor hardware could not be opened or configured (clear, one-line message)."""
+
+
+def _safe_throttle(value):
+    """Return ``value`` as a throttle in [-1, 1] (NaN becomes 0.0, a stop)."""
+    try:
+        return clamp_unit(value)
+    except ValueError:
+        return 0.0
+
+
+def _check_stop_mode(stop_mode):
+    if stop_mode not in STOP_MODES:
+        raise ValueError(f'stop_mode must be one of {", ".join(STOP_MODES)}; got {stop_mode!r}')
+    return stop_mode
+
+
+class MotorKitBackend:
+    """Two DC motors on an Adafruit DC & Stepper Motor HAT through ``adafruit_motorkit``.
+
+    Args:
+        i2c: a ``busio.I2C``-like bus (e.g. :class:`kropbot_driver.fake_pca9685.FakePCA9685Bus`);
+            None opens ``board.I2C()``.
+        address: 7-bit I2C address of the HAT's PCA9685.
+        left_motor: HAT terminal of the left motor, 1..4.
+        right_motor: HAT terminal of the right motor, 1..4 (different from ``left_motor``).
+        stop_mode: ``'brake'`` (``throttle = 0.0``: both inputs full on, a short brake in
+            adafruit_motor) or ``'coast'`` (``throttle = None``: both inputs off).
+        pwm_frequency: PCA9685 PWM frequency, Hz.
+
+    Raises:
+        ValueError: on bad arguments.
+        BackendError: if the bus or the chip cannot be opened (message says why).
+
+    """
+
+    name = 'motorkit'
+
+    def __init__(self, *, i2c=None, address=0x60, left_motor=1, right_motor=2,
+                 stop_mode='brake', pwm_frequency=1600.0):
+        for label, motor in (('left_motor', left_motor), ('right_motor', right_motor)):
+            if motor not in (1, 2, 3, 4):
+                raise ValueError(f'{label} must be 1..4, got {motor!r}')
+        if left_motor == right_motor:
+            raise ValueError(f'left_motor and right_motor must differ, both are {left_motor}')
+        self.stop_mode = _check_stop_mode(stop_mode)
+        self.hardware_id = f'pca9685@0x{address:02x}'
+        try:
+            if i2c is None:
+                import board  # lazy: Blinka raises on unknown hardware
+                i2c = board.I2C()
+            from adafruit_motorkit import MotorKit  # lazy: it imports board
+            self._kit = MotorKit(i2c=i2c, address=address, pwm_frequency=pwm_frequency)
+            self._left = getattr(self._kit, f'motor{left_motor}')
+            self._right = getattr(self._kit, f'motor{right_motor}')
+        except (ImportError, AttributeError, NotImplementedError, RuntimeError, OSError,
+                ValueError) as exc:
+            raise BackendError(
+                f'cannot open the MotorHAT at I2C address 0x{address:02x}: '
+                f'{type(exc).__name__}: {exc} (is I2C enabled and the HAT connected? '
+                f'use backend:=sim without hardware)') from exc
+        self.throttles = (None, None)
+        self.release()
+
+    def _stop_value(self):
+        return 0.0 if self.stop_mode == 'brake' else None
+
+    def set_throttles(self, left, right):
+        """Apply throttles (clamped to [-1, 1]; 0.0 stops per ``stop_mode``).
+
+        Raises:
+            OSError: if an I2C transfer fails.
+
+        """
+        stop = self._stop_value()
+        values = []
+        for motor, value in ((self._left, left), (self._right, right)):
+            value = _safe_throttle(value)
+            value = stop if value == 0.0 else value
+            motor.throttle = value
+            values.append(value)
+        self.throttles = tuple(values)
+
+    def stop(self):
+        """Stop both motors per ``stop_mode`` (brake: 0.0, coast: None)."""
+        self.set_throttles(0.0, 0.0)
+
+    def release(self):
+        """Turn both motors off (``throttle = None``); tries both even if one transfer fails.
+
+        Raises:
+            OSError: the first I2C error, after both motors were attempted.
+
+        """
+        error = None
+        for motor in (self._left, self._right):
+            try:
+                motor.throttle = None
+            except OSError as exc:
+                error = error or exc
+        self.throttles = (None, None)
+        if error is not None:
+            raise error
+
+    def close(self):
+        """Release the motors; the backend must not be used afterwards."""
+        self.release()
+
+
+class SimBackend:
+    """A simulated differential-drive robot in a square arena with walls.
+
+    The throttles are turned into wheel speeds (``throttle * max_wheel_speed``, m/s) and
+    integrated by :meth:`step` along the exact arc (:mod:`kropbot_driver.kinematics`). The robot
+    starts at the origin facing +x. Its centre stays at least ``margin`` m inside the walls.
+
+    Args:
+        wheel_separation: m.
+        max_wheel_speed: m/s at throttle 1.0.
+        arena_size: side of the square arena centred on the origin, m.
+        margin: distance kept between the robot centre and the walls, m (default: half the
+            wheel separation, the robot's half width).
+        stop_mode: ``'brake'`` or ``'coast'`` (both stop the simulated robot at once).
+
+    """
+
+    name = 'sim'
+    hardware_id = 'sim'
+
+    def __init__(self, *, wheel_separation=0.12, max_wheel_speed=0.5, arena_size=4.0,
+                 margin=None, stop_mode='brake'):
+        if not (wheel_separation > 0 and max_wheel_speed > 0 and arena_size > 0):
+            raise ValueError('wheel_separation, max_wheel_speed and arena_size must be > 0')
+        self.wheel_separation = float(wheel_separation)
+        self.max_wheel_speed = float(max_wheel_speed)
+        margin = self.wheel_separation / 2.0 if margin is None else float(margin)
+        self.half_extent = max(0.0, arena_size / 2.0 - margin)
+        self.stop_mode = _check_stop_mode(stop_mode)
+        self.pose = kinematics.Pose2D()
+        self.linear = 0.0
+        self.angular = 0.0
+        self.blocked = False
+        self.throttles = (None, None)
+
+    def set_throttles(self, left, right):
+        """Set wheel throttles (clamped to [-1, 1]; NaN is treated as 0.0)."""
+        left, right = _safe_throttle(left), _safe_throttle(right)
+        stop = 0.0 if self.stop_mode == 'brake' else None
+        self.throttles = (stop if left == 0.0 else left, stop if right == 0.0 else right)
+
+    def stop(self):
+        """Stop both wheels."""
+        self.set_throttles(0.0, 0.0)
+
+    def release(self):
+        """Turn both (simulated) motors off."""
+        self.throttles = (None, None)
+
+    def close(self):
+        """Release the motors."""
+        self.release()
+
+    def wheel_speeds(self):
+        """Return ``(left, right)`` wheel speeds in m/s for the current throttles."""
+        left, right = self.throttles
+        return ((left or 0.0) * self.max_wheel_speed, (right or 0.0) * self.max_wheel_speed)
+
+    def step(self, dt):
+        """Advance the simulation by ``dt`` s; return the new :class:`~.kinematics.Pose2D`.
+
+        Afterwards ``linear`` (m/s, actually achieved) and ``angular`` (rad/s) describe the
+        motion in ``base_link`` and ``blocked`` tells whether a wall stopped the robot.
+        """
+        if not (dt > 0 and math.isfinite(dt)):
+            return self.pose
+        linear, angular = kinematics.body_twist(*self.wheel_speeds(), self.wheel_separation)
+        self.pose, self.linear, self.blocked = kinematics.step(
+            self.pose, linear, angular, dt, self.half_extent)
+        self.angular = angular
+        return self.pose

@@ -1,0 +1,222 @@
+"""A fake I2C bus with one PCA9685 PWM controller on it, for tests and benchmarks.
+
+:class:`FakePCA9685Bus` implements the part of the ``busio.I2C`` interface that
+``adafruit_bus_device.i2c_device.I2CDevice`` uses (``try_lock``, ``unlock``, ``writeto``,
+``readfrom_into``, ``writeto_then_readfrom``, ``scan``), so the real ``adafruit_motorkit.MotorKit``
+(and ``adafruit_pca9685``) can run on it unchanged. Register writes are decoded the way the
+PCA9685 does (NXP PCA9685 datasheet, rev. 4, section 7.3):
+
+- a write transaction starts with the register pointer, then data bytes; the pointer
+  auto-increments after each byte only while MODE1.AI (0x20) is set, and wraps to MODE1 after
+  register 0x45 (LED15_OFF_H) and after 0xFE (PRE_SCALE);
+- writes to the reserved range 0x46..0xF9 are ignored, reads there return 0;
+- PRE_SCALE (0xFE) is only written while MODE1.SLEEP (0x10) is set;
+- writing MODE1.RESTART (0x80) restarts the PWM and clears the bit;
+- ALL_LED_ON_L..ALL_LED_OFF_H (0xFA..0xFD) load the same byte into all 16 channels;
+- bit 4 of LEDn_ON_H is "full on", bit 4 of LEDn_OFF_H is "full off" (full off wins).
+
+The register file is a plain ``bytearray(256)`` (or any writable buffer of 256 bytes passed as
+``registers``, e.g. an ``mmap`` shared with another process).
+"""
+
+import errno
+
+MODE1 = 0x00
+MODE2 = 0x01
+LED0_ON_L = 0x06
+LED15_OFF_H = 0x45
+ALL_LED_ON_L = 0xFA
+ALL_LED_OFF_H = 0xFD
+PRE_SCALE = 0xFE
+
+MODE1_RESTART = 0x80
+MODE1_AI = 0x20
+MODE1_SLEEP = 0x10
+FULL_BIT = 0x10
+
+#: Power-on register values (datasheet table 4): MODE1 = SLEEP|ALLCALL, MODE2 = OUTDRV,
+#: SUBADR1..3, ALLCALLADR, every LEDn_OFF_H full off, PRE_SCALE = 0x1E (200 Hz).
+_POWER_ON = {0x00: 0x11, 0x01: 0x04, 0x02: 0xE2, 0x03: 0xE4, 0x04: 0xE8, 0x05: 0xE0,
+             ALL_LED_OFF_H: FULL_BIT, PRE_SCALE: 0x1E}
+
+#: Adafruit MotorKit channel map, motor number -> (PWM channel, IN+ channel, IN- channel), as in
+#: adafruit_motorkit.MotorKit.motor1..motor4 (v1.6.21).
+MOTORKIT_CHANNELS = {1: (8, 9, 10), 2: (13, 11, 12), 3: (2, 3, 4), 4: (7, 5, 6)}
+
+#: PCA9685 internal oscillator, Hz (datasheet section 7.3.5).
+OSCILLATOR_HZ = 25_000_000
+
+
+class FakePCA9685Bus:
+    """An I2C bus holding one simulated PCA9685 at ``address``.
+
+    Args:
+        address: 7-bit I2C address of the chip (MotorHAT default 0x60).
+        registers: optional writable buffer of 256 bytes to use as the register file
+            (default: a fresh ``bytearray(256)`` with power-on values).
+        fail: if True every transaction raises ``OSError(EREMOTEIO)`` (a dead bus).
+
+    Attributes:
+        registers: the register file.
+        transactions: number of ``writeto``/``readfrom_into``/``writeto_then_readfrom`` calls.
+        bytes_written: data bytes written to the chip (register pointers included).
+        bytes_read: bytes read from the chip.
+        fail: set True to make later transactions fail.
+
+    """
+
+    def __init__(self, address=0x60, *, registers=None, fail=False):
+        self.address = address
+        if registers is None:
+            registers = bytearray(256)
+            self.power_on_reset(registers)
+        if len(registers) != 256:
+            raise ValueError('registers must be a buffer of 256 bytes')
+        self.registers = registers
+        self.fail = fail
+        self.transactions = 0
+        self.bytes_written = 0
+        self.bytes_read = 0
+        self._pointer = 0
+        self._locked = False
+
+    @staticmethod
+    def power_on_reset(registers):
+        """Fill ``registers`` (256 bytes) with the PCA9685 power-on values."""
+        registers[:] = bytes(256)
+        for index in range(16):
+            registers[LED0_ON_L + 4 * index + 3] = FULL_BIT
+        for reg, value in _POWER_ON.items():
+            registers[reg] = value
+
+    # --- busio.I2C interface -------------------------------------------------------------------
+
+    def try_lock(self):
+        """Take the bus lock; return False if it is already held."""
+        if self._locked:
+            return False
+        self._locked = True
+        return True
+
+    def unlock(self):
+        """Release the bus lock."""
+        self._locked = False
+
+    def scan(self):
+        """Return the list of addresses that acknowledge: ``[address]``."""
+        self._check_locked()
+        return [] if self.fail else [self.address]
+
+    def writeto(self, address, buffer, *, start=0, end=None):
+        """Write ``buffer[start:end]``: a register pointer followed by data bytes.
+
+        Raises:
+            OSError: ``EREMOTEIO`` if nothing answers at ``address`` or the bus is failing.
+            RuntimeError: if the bus is not locked (as busio does).
+
+        """
+        self._begin(address)
+        data = bytes(buffer[start:len(buffer) if end is None else end])
+        if not data:
+            return  # an address probe
+        self.bytes_written += len(data)
+        self._pointer = data[0]
+        for value in data[1:]:
+            self._write_register(self._pointer, value)
+            self._advance()
+
+    def readfrom_into(self, address, buffer, *, start=0, end=None):
+        """Read registers from the current pointer into ``buffer[start:end]``."""
+        self._begin(address)
+        end = len(buffer) if end is None else end
+        for index in range(start, end):
+            buffer[index] = self._read_register(self._pointer)
+            self._advance()
+        self.bytes_read += max(0, end - start)
+
+    def writeto_then_readfrom(self, address, out_buffer, in_buffer, *, out_start=0, out_end=None,
+                              in_start=0, in_end=None):
+        """Write the register pointer (and data) then read back, with a repeated start."""
+        self.writeto(address, out_buffer, start=out_start, end=out_end)
+        self.transactions -= 1  # one combined transaction
+        self.readfrom_into(address, in_buffer, start=in_start, end=in_end)
+
+    def deinit(self):
+        """Release the bus (no-op)."""
+
+    # --- decoding helpers ----------------------------------------------------------------------
+
+    def channel_registers(self, channel):
+        """Return ``(on, off, full_on, full_off)`` of PWM ``channel`` (0..15), 12-bit counts."""
+        base = LED0_ON_L + 4 * channel
+        on_l, on_h, off_l, off_h = self.registers[base:base + 4]
+        return (on_l | (on_h & 0x0F) << 8, off_l | (off_h & 0x0F) << 8,
+                bool(on_h & FULL_BIT), bool(off_h & FULL_BIT))
+
+    def duty_cycle(self, channel):
+        """Return the 16-bit duty cycle of ``channel`` as ``adafruit_pca9685`` defines it.
+
+        0 when full off (which wins over full on), 0xFFFF when full on, otherwise the
+        high-time ``(off - on) mod 4096`` shifted to 16 bits.
+        """
+        on, off, full_on, full_off = self.channel_registers(channel)
+        if full_off:
+            return 0
+        if full_on:
+            return 0xFFFF
+        return ((off - on) % 4096) << 4
+
+    def motor_duties(self, motor):
+        """Return ``(pwm, in_positive, in_negative)`` duty cycles of MotorKit motor 1..4."""
+        return tuple(self.duty_cycle(ch) for ch in MOTORKIT_CHANNELS[motor])
+
+    @property
+    def sleeping(self):
+        """True while MODE1.SLEEP is set (oscillator off, no PWM output)."""
+        return bool(self.registers[MODE1] & MODE1_SLEEP)
+
+    @property
+    def frequency(self):
+        """PWM frequency in Hz from PRE_SCALE: ``25 MHz / 4096 / (prescale + 1)``."""
+        return OSCILLATOR_HZ / 4096 / (self.registers[PRE_SCALE] + 1)
+
+    # --- chip model ----------------------------------------------------------------------------
+
+    def _check_locked(self):
+        if not self._locked:
+            raise RuntimeError('I2C bus used without try_lock()')
+
+    def _begin(self, address):
+        self._check_locked()
+        self.transactions += 1
+        if self.fail or address != self.address:
+            raise OSError(errno.EREMOTEIO, f'no ACK from I2C address 0x{address:02x}')
+
+    def _advance(self):
+        if not self.registers[MODE1] & MODE1_AI:
+            return
+        if self._pointer in (LED15_OFF_H, PRE_SCALE):
+            self._pointer = MODE1
+        else:
+            self._pointer = (self._pointer + 1) & 0xFF
+
+    def _read_register(self, reg):
+        if LED15_OFF_H < reg < ALL_LED_ON_L:
+            return 0
+        return self.registers[reg]
+
+    def _write_register(self, reg, value):
+        regs = self.registers
+        if reg == MODE1:
+            regs[MODE1] = value & ~MODE1_RESTART & 0xFF
+        elif reg <= LED15_OFF_H:
+            regs[reg] = value
+        elif ALL_LED_ON_L <= reg <= ALL_LED_OFF_H:
+            regs[reg] = value
+            offset = reg - ALL_LED_ON_L
+            for channel in range(16):
+                regs[LED0_ON_L + 4 * channel + offset] = value
+        elif reg == PRE_SCALE:
+            if regs[MODE1] & MODE1_SLEEP:
+                regs[PRE_SCALE] = value
+        # reserved registers 0x46..0xF9 and 0xFF: ignored

@@ -1,0 +1,45 @@
+from kropbot_driver.config import PARAMETERS, SPECS, ConfigError, check_config, check_parameter
+import pytest
+
+DEFAULTS = {s.name: s.default for s in PARAMETERS}
+
+
+def test_defaults_are_valid():
+    assert check_config(DEFAULTS) == DEFAULTS
+
+
+@pytest.mark.parametrize('name,value,fragment', [
+    ('stop_mode', 'banana', 'brake, coast'),
+    ('backend', 'gpio', 'motorkit, sim'),
+    ('max_wheel_speed', -1.0, '[0.01, 10.0]'),
+    ('max_wheel_speed', float('nan'), 'finite'),
+    ('cmd_vel_timeout', 0.0, 'cmd_vel_timeout'),
+    ('left_motor', 5, '[1, 4]'),
+    ('i2c_address', 0x80, 'i2c_address'),
+    ('trim_left', 1.5, 'trim_left'),
+    ('invert_left', 'yes', 'bool'),
+    ('odom_frame_id', '', 'frame id'),
+    ('pwm_frequency', 5000.0, 'pwm_frequency'),
+])
+def test_bad_values_are_named(name, value, fragment):
+    error = check_parameter(name, value)
+    assert error and fragment in error and name in error
+    with pytest.raises(ConfigError, match=name):
+        check_config({**DEFAULTS, name: value})
+
+
+def test_cross_parameter_rules():
+    with pytest.raises(ConfigError, match='must differ'):
+        check_config({**DEFAULTS, 'left_motor': 2, 'right_motor': 2})
+    with pytest.raises(ConfigError, match='update_rate'):
+        check_config({**DEFAULTS, 'update_rate': 2.0, 'cmd_vel_timeout': 0.5})
+
+
+def test_safety_limits_are_read_only():
+    for name in ('max_wheel_speed', 'cmd_vel_timeout', 'wheel_separation'):
+        assert SPECS[name].read_only
+
+
+def test_int_accepted_for_float():
+    assert check_parameter('max_wheel_speed', 1) is None
+    assert check_config({**DEFAULTS, 'max_wheel_speed': 1})['max_wheel_speed'] == 1.0
