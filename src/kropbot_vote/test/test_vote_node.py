@@ -1,0 +1,238 @@
+"""The vote node as a separate process over real DDS (``start_node`` + ``ros`` fixtures)."""
+
+import json
+import math
+import signal
+import time
+
+from geometry_msgs.msg import Twist, TwistStamped
+from kropbot_vote.fusion import direction_bin
+import numpy as np
+import pytest
+from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
+from rcl_interfaces.srv import SetParameters
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from std_msgs.msg import String
+
+pytestmark = pytest.mark.dds
+
+MAX_V = 0.3  # robot.yaml
+MAX_W = 1.5
+
+
+def qos(depth):
+    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=depth,
+                      reliability=ReliabilityPolicy.RELIABLE,
+                      durability=DurabilityPolicy.VOLATILE)
+
+
+class Crowd:
+    """Test-side publishers and collectors around one running vote node."""
+
+    def __init__(self, ros):
+        self.ros = ros
+        self.cmd_vel = ros.collect(Twist, 'cmd_vel', qos(10))
+        self.status_msgs = ros.collect(String, 'crowd/status', qos(10))
+        self.votes = ros.node.create_publisher(TwistStamped, 'crowd/vote', qos(100))
+        self.teleop = ros.node.create_publisher(Twist, 'teleop/cmd_vel', qos(10))
+
+    def vote(self, voter, linear, angular=0.0):
+        msg = TwistStamped()
+        msg.header.frame_id = voter
+        msg.twist.linear.x = linear
+        msg.twist.angular.z = angular
+        self.votes.publish(msg)
+
+    def operate(self, linear, angular):
+        msg = Twist()
+        msg.linear.x = linear
+        msg.angular.z = angular
+        self.teleop.publish(msg)
+
+    def status(self):
+        return json.loads(self.status_msgs[-1][1].data) if self.status_msgs else None
+
+    def cmd(self):
+        return (self.cmd_vel[-1][1].linear.x, self.cmd_vel[-1][1].angular.z) \
+            if self.cmd_vel else None
+
+
+def start_vote(start_node, **params):
+    return start_node('kropbot_vote', 'vote_node', 'vote', params=params)
+
+
+def test_three_voters_forward(start_node, ros, wait_for):
+    node = start_vote(start_node)
+    crowd = Crowd(ros)
+
+    def voting():
+        for voter in ('alice', 'bob', 'carol'):
+            crowd.vote(voter, MAX_V)
+        s, c = crowd.status(), crowd.cmd()
+        return s and c and s['voters'] == 3 and c[0] > 0.0
+
+    wait_for(voting, 15, period=0.1, message='3 voters and cmd_vel.linear.x > 0')
+    status = crowd.status()
+    assert {'voters', 'histogram', 'command', 'strategy', 'operator', 'max_linear',
+            'max_angular', 'stamp'} <= set(status)
+    assert status['histogram']['forward'] == 3
+    assert sum(status['histogram'].values()) == 3
+    assert status['strategy'] == 'mean' and status['operator'] is False
+    assert (status['max_linear'], status['max_angular']) == (MAX_V, MAX_W)
+    assert crowd.cmd() == (pytest.approx(MAX_V), 0.0)
+    assert node.alive()
+
+
+# A mixed crowd on which the three strategies all disagree.
+MIXED = {'a': (0.3, 0.0), 'b': (0.3, 0.0), 'c': (0.1, 1.5), 'd': (0.2, 1.0), 'e': (-0.3, 0.0)}
+
+
+def expected(strategy):
+    v = np.array([lv for lv, _ in MIXED.values()])
+    w = np.array([aw for _, aw in MIXED.values()])
+    if strategy == 'mean':
+        return v.mean(), w.mean()
+    if strategy == 'median':
+        return np.median(v), np.median(w)
+    bins = [direction_bin(lv, aw, MAX_V, MAX_W) for lv, aw in MIXED.values()]
+    winner = max(set(bins), key=bins.count)
+    assert sorted(bins.count(b) for b in set(bins))[-2:] == [1, 2]  # a clear winner
+    chosen = [i for i, b in enumerate(bins) if b == winner]
+    return v[chosen].mean(), w[chosen].mean()
+
+
+@pytest.mark.parametrize('strategy', ['mean', 'median', 'plurality'])
+def test_mixed_crowd_follows_strategy(start_node, ros, wait_for, strategy):
+    start_vote(start_node, strategy=strategy)
+    crowd = Crowd(ros)
+    want = expected(strategy)
+
+    def voting():
+        for voter, (v, w) in MIXED.items():
+            crowd.vote(voter, v, w)
+        s, c = crowd.status(), crowd.cmd()
+        return (s and c and s['voters'] == len(MIXED)
+                and c == (pytest.approx(want[0]), pytest.approx(want[1])))
+
+    wait_for(voting, 15, period=0.1, message=f'{strategy} result {want} on cmd_vel')
+    status = crowd.status()
+    assert status['strategy'] == strategy
+    assert status['histogram']['forward'] == 2
+    assert status['command'] == {'linear': pytest.approx(want[0]),
+                                 'angular': pytest.approx(want[1])}
+
+
+def test_teleop_overrides_then_hands_back(start_node, ros, wait_for):
+    start_vote(start_node, teleop_timeout=0.5)
+    crowd = Crowd(ros)
+
+    def crowd_drives():
+        crowd.vote('alice', 0.2)
+        s, c = crowd.status(), crowd.cmd()
+        return s and c and c == (pytest.approx(0.2), 0.0) and s['operator'] is False
+
+    wait_for(crowd_drives, 15, period=0.1, message='crowd command on cmd_vel')
+
+    def operator_drives():
+        crowd.vote('alice', 0.2)
+        crowd.operate(0.0, -5.0)  # clamped to -max_angular
+        s, c = crowd.status(), crowd.cmd()
+        return s and c and c == (0.0, -MAX_W) and s['operator'] is True
+
+    wait_for(operator_drives, 10, period=0.1, message='operator command on cmd_vel')
+    stopped_operating = time.monotonic()
+    wait_for(crowd_drives, 10, period=0.1, message='crowd back in control')
+    assert time.monotonic() - stopped_operating > 0.2  # the override outlived the last command
+
+
+def test_votes_expire_to_zero(start_node, ros, wait_for):
+    start_vote(start_node, vote_timeout=1.0)
+    crowd = Crowd(ros)
+
+    def voting():
+        for voter in ('alice', 'bob', 'carol'):
+            crowd.vote(voter, 0.2, 0.5)
+        s, c = crowd.status(), crowd.cmd()
+        return s and c and s['voters'] == 3 and c[0] > 0.0
+
+    wait_for(voting, 15, period=0.1, message='crowd driving')
+    last_vote = time.monotonic()
+    wait_for(lambda: crowd.cmd() == (0.0, 0.0), 10, message='zero cmd_vel after vote_timeout')
+    assert time.monotonic() - last_vote > 0.5  # not before the (1.0 s) timeout, generously
+    wait_for(lambda: crowd.status()['voters'] == 0, 5, message='status voters == 0')
+    assert crowd.status()['command'] == {'linear': 0.0, 'angular': 0.0}
+
+
+def test_malformed_votes_counted_others_unaffected(start_node, ros, wait_for):
+    node = start_vote(start_node)
+    crowd = Crowd(ros)
+
+    def voting():
+        crowd.vote('alice', 0.2)
+        crowd.vote('mallory', math.nan, 0.0)
+        crowd.vote('trudy', 0.1, math.inf)
+        crowd.vote('', 0.3)
+        crowd.vote('bob', 5.0)  # clamped to max_linear
+        s, c = crowd.status(), crowd.cmd()
+        return (s and c and s['voters'] == 2 and s['rejected']['non_finite'] >= 2
+                and s['rejected']['no_voter_id'] >= 1 and s['clamped'] >= 1
+                and c == (pytest.approx((0.2 + MAX_V) / 2), 0.0))
+
+    wait_for(voting, 15, period=0.1, message='rejections counted, good votes fused')
+    assert node.alive()
+    assert 'Traceback' not in node.log()
+
+
+def test_sigterm_exits_cleanly(start_node, ros, wait_for):
+    node = start_vote(start_node)
+    crowd = Crowd(ros)
+    wait_for(crowd.status, 15, message='first crowd/status')
+    node.signal(signal.SIGTERM)
+    assert node.proc.wait(10) == 0
+    assert 'Traceback' not in node.log()
+
+
+@pytest.mark.parametrize(('params', 'name'), [
+    ({'strategy': 'sum'}, 'strategy'),
+    ({'max_linear': -1.0}, 'max_linear'),
+    ({'status_rate': 1.0}, 'status_rate'),
+])
+def test_bad_parameter_exits_non_zero(start_node, params, name):
+    node = start_vote(start_node, **params)
+    assert node.proc.wait(15) != 0
+    log = node.log()
+    assert 'bad parameter' in log and name in log
+    assert 'Traceback' not in log
+
+
+def set_parameter(ros, wait_for, name, value):
+    client = ros.node.create_client(SetParameters, 'vote/set_parameters')
+    wait_for(lambda: client.wait_for_service(timeout_sec=0.1), 15, message='parameter service')
+    if isinstance(value, str):
+        pv = ParameterValue(type=ParameterType.PARAMETER_STRING, string_value=value)
+    else:
+        pv = ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=value)
+    future = client.call_async(SetParameters.Request(parameters=[Parameter(name=name, value=pv)]))
+    wait_for(future.done, 10, message=f'set {name}')
+    ros.node.destroy_client(client)
+    return future.result().results[0]
+
+
+def test_run_time_parameter_changes(start_node, ros, wait_for):
+    start_vote(start_node)
+    crowd = Crowd(ros)
+    wait_for(crowd.status, 15, message='first crowd/status')
+    assert not set_parameter(ros, wait_for, 'strategy', 'sum').successful
+    assert not set_parameter(ros, wait_for, 'max_linear', 1.0).successful  # read-only
+    assert not set_parameter(ros, wait_for, 'rate', 20.0).successful  # start-up only
+    assert not set_parameter(ros, wait_for, 'vote_timeout', -1.0).successful
+    assert set_parameter(ros, wait_for, 'strategy', 'plurality').successful
+    assert set_parameter(ros, wait_for, 'vote_timeout', 1.5).successful
+
+    def applied():
+        crowd.vote('alice', 0.1, 1.5)
+        s = crowd.status()
+        return s['strategy'] == 'plurality' and s['vote_timeout'] == 1.5 and s['voters'] == 1
+
+    wait_for(applied, 10, period=0.1, message='new strategy and vote_timeout in status')
+    assert crowd.status()['max_linear'] == MAX_V
