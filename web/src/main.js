@@ -103,7 +103,6 @@ const GLYPHS = Object.fromEntries(BUTTONS.map((b) => [b.name, b.glyph]));
 const histRows = new Map();
 for (const name of BIN_NAMES) {
   const li = document.createElement('li');
-  li.dataset.testid = `hist-${name}`;
   li.setAttribute('data-testid', `hist-${name}`);
   li.innerHTML = `<span class="label">${GLYPHS[name]} ${LABELS[name]}</span>`
     + '<span class="track"><span class="fill"></span></span><span class="count">0</span>';
@@ -113,9 +112,13 @@ for (const name of BIN_NAMES) {
   });
 }
 
+let statusUpdates = 0;
+
 function renderStatus(status) {
   if (!status) return;
   const view = statusView(status);
+  statusUpdates += 1;
+  driversEl.dataset.updates = String(statusUpdates);
   driversEl.textContent = String(view.voters);
   operatorEl.hidden = !view.operator;
   strategyEl.textContent = view.strategy ? `strategy: ${view.strategy}` : '';

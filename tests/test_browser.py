@@ -1,0 +1,227 @@
+"""End-to-end: the crowd page in headless Debian Chromium drives the simulated robot.
+
+The whole stack runs as real processes (gateway, vote node, sim driver, sim camera) over DDS;
+three browser contexts (three WebSocket connections = three voters) load the built page from
+the gateway's ``GET /``, hold the "forward" pad button with the mouse, and the sim robot's
+``odom`` must move; releasing stops it; killing and restarting the gateway must be survived by
+the page on its own. Screenshots (phone width and desktop) go to ``artifacts/`` at the repo root.
+
+Needs ``/usr/bin/chromium`` (Debian package ``chromium``; never ``playwright install``) and the
+built page (``web/dist``; built here with npm when missing or older than the sources).
+"""
+
+import os
+from pathlib import Path
+import shutil
+import subprocess
+import time
+import urllib.request
+
+from kropbot_bringup.processes import free_port
+from nav_msgs.msg import Odometry
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+WEB = ROOT / 'web'
+DIST = WEB / 'dist'
+ARTIFACTS = ROOT / 'artifacts'
+CHROMIUM = '/usr/bin/chromium'
+CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                 '--disable-component-update', '--disable-sync', '--no-first-run']
+PHONE = {'width': 360, 'height': 780}
+DESKTOP = {'width': 1280, 'height': 800}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.dds,
+    pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
+                       reason=f'{CHROMIUM} missing: apt-get install chromium'),
+    pytest.mark.timeout(240),
+]
+
+
+def _newest_source_mtime():
+    paths = [WEB / 'index.html', WEB / 'vite.config.js', WEB / 'package-lock.json']
+    paths += [p for p in (WEB / 'src').rglob('*') if p.is_file()]
+    return max(p.stat().st_mtime for p in paths)
+
+
+@pytest.fixture(scope='module')
+def web_dist():
+    """The built page: ``web/dist``, (re)built with npm when missing or stale."""
+    index = DIST / 'index.html'
+    if not index.exists() or index.stat().st_mtime < _newest_source_mtime():
+        npm = shutil.which('npm')
+        assert npm, 'web/dist is missing or stale and npm is not installed to build it'
+        if not (WEB / 'node_modules').exists():
+            subprocess.run([npm, 'ci', '--no-audit', '--no-fund'], cwd=WEB, check=True,
+                           timeout=300)
+        subprocess.run([npm, 'run', 'build'], cwd=WEB, check=True, timeout=300)
+    assert index.exists()
+    return DIST
+
+
+def _http_get(url, timeout=2.0):
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        return resp.status, resp.headers.get('Content-Type', ''), resp.read()
+
+
+def _page_up(url):
+    try:
+        return _http_get(url)[0] == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def browser():
+    """Headless Debian Chromium through Python Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Driver:
+    """One crowd member: a browser context (own WebSocket connection) with the page open."""
+
+    def __init__(self, browser, url, viewport):
+        self.context = browser.new_context(viewport=viewport)
+        self.page = self.context.new_page()
+        self.errors = []
+        self.page.on('pageerror', lambda e: self.errors.append(str(e)))
+        self.page.goto(url)
+
+    def attr(self, testid, name):
+        return self.page.get_attribute(f'[data-testid="{testid}"]', name)
+
+    def text(self, testid):
+        return self.page.text_content(f'[data-testid="{testid}"]').strip()
+
+    def state(self):
+        return self.attr('conn-state', 'data-state')
+
+    def int_attr(self, testid, name):
+        value = self.attr(testid, name)
+        return int(value) if value else 0
+
+    def hold(self, button):
+        """Press the pad button with the mouse and keep it pressed."""
+        box = self.page.locator(f'[data-testid="pad-{button}"]').bounding_box()
+        self.page.mouse.move(box['x'] + box['width'] / 2, box['y'] + box['height'] / 2)
+        self.page.mouse.down()
+
+    def release(self):
+        self.page.mouse.up()
+
+
+def test_page_drives_sim_robot_and_survives_gateway_restart(
+        web_dist, browser, start_node, ros, wait_for):
+    port = free_port()
+    gateway_params = {'port': port, 'web_root': str(web_dist)}
+    start_node('kropbot_vote', 'vote_node', 'vote')
+    start_node('kropbot_driver', 'driver_node', 'driver')
+    start_node('kropbot_camera', 'camera_node', 'camera', params={'source': 'sim'})
+    gateway = start_node('kropbot_vote', 'gateway_node', 'gateway', params=gateway_params)
+    odom = ros.collect(Odometry, 'odom')
+    url = f'http://127.0.0.1:{port}/'
+    wait_for(lambda: _page_up(url), 20, period=0.2, message=f'GET {url}')
+
+    # The page comes from the gateway (the built index.html with hashed relative assets).
+    status, ctype, body = _http_get(url)
+    assert status == 200 and 'text/html' in ctype
+    assert b'./assets/' in body
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone = Driver(browser, url, PHONE)
+    desk = Driver(browser, url, DESKTOP)
+    third = Driver(browser, url, PHONE)
+    drivers = (phone, desk, third)
+    assert 'KropBot' in phone.page.title()
+    for d in drivers:
+        wait_for(lambda d=d: d.state() == 'connected', 15, period=0.1,
+                 message='conn-state connected')
+
+    # Live camera: frames keep arriving (different stamps) and the newest one is fresh.
+    wait_for(lambda: phone.int_attr('camera', 'data-frames') >= 2, 20, period=0.1,
+             message='two camera frames displayed')
+    first_stamp = phone.attr('camera', 'data-stamp')
+    wait_for(lambda: phone.attr('camera', 'data-stamp') != first_stamp, 5, period=0.05,
+             message='a newer camera frame')
+    assert phone.page.evaluate(
+        "document.querySelector('[data-testid=camera]').naturalWidth") > 0
+    ages = []
+    for _ in range(5):
+        ages.append(float(phone.attr('frame-age', 'data-age-ms')))
+        time.sleep(0.1)
+    assert min(ages) < 1000, f'frame age should be small on loopback, got {ages} ms'
+    wait_for(lambda: phone.int_attr('drivers', 'data-updates') >= 1, 15, period=0.1,
+             message='crowd/status shown on the page')
+
+    # Three voters hold "forward": the robot drives forward (+x) and the page shows 3 drivers.
+    wait_for(lambda: odom, 15, message='odom from the sim driver')
+    x0 = odom[-1][1].pose.pose.position.x
+    for d in drivers:
+        d.hold('forward')
+    assert phone.attr('pad-forward', 'aria-pressed') == 'true'
+    for d in drivers:
+        wait_for(lambda d=d: d.text('drivers') == '3', 10, period=0.1,
+                 message='3 drivers shown')
+    wait_for(lambda: odom[-1][1].pose.pose.position.x > x0 + 0.1, 15, period=0.05,
+             message='odom x increases while three voters hold forward')
+    wait_for(lambda: phone.attr('command-arrow', 'data-bin') == 'forward', 5, period=0.1,
+             message='fused command arrow shows forward')
+    assert phone.attr('hist-forward', 'aria-label') == 'forward: 3'
+    time.sleep(0.3)  # let the histogram bars finish their transition
+    phone.page.screenshot(path=str(ARTIFACTS / 'page-phone.png'), full_page=True)
+    desk.page.screenshot(path=str(ARTIFACTS / 'page-desktop.png'))
+
+    # Everybody lets go: one stop vote each, the robot stops.
+    for d in drivers:
+        d.release()
+    wait_for(lambda: abs(odom[-1][1].twist.twist.linear.x) < 1e-3, 5, period=0.05,
+             message='odom twist ~0 after all three released')
+    x_stopped = odom[-1][1].pose.pose.position.x
+    time.sleep(1.0)
+    assert abs(odom[-1][1].pose.pose.position.x - x_stopped) < 0.005
+    wait_for(lambda: phone.attr('command-arrow', 'data-bin') == 'stop', 5, period=0.1,
+             message='fused command arrow shows stop')
+
+    # The gateway dies and comes back on the same port: the page reconnects by itself, and the
+    # control still held re-sends its vote on the new connection (nothing stale replayed).
+    phone.hold('forward')
+    wait_for(lambda: abs(odom[-1][1].twist.twist.linear.x) > 0.05, 10, period=0.05,
+             message='robot moving again for one held voter')
+    assert gateway.stop() == 0
+    for d in drivers:
+        wait_for(lambda d=d: d.state() == 'reconnecting', 10, period=0.05,
+                 message='conn-state reconnecting after the gateway stopped')
+    wait_for(lambda: abs(odom[-1][1].twist.twist.linear.x) < 1e-3, 10, period=0.05,
+             message='robot stops once the held vote expired with the gateway gone')
+    updates_before = phone.int_attr('drivers', 'data-updates')
+    frames_before = phone.int_attr('camera', 'data-frames')
+    x_before = odom[-1][1].pose.pose.position.x
+    print(f'----- first gateway log -----\n{gateway.log_path.read_text(errors="replace")}')
+    start_node('kropbot_vote', 'gateway_node', 'gateway', params=gateway_params)
+    for d in drivers:
+        wait_for(lambda d=d: d.state() == 'connected', 20, period=0.1,
+                 message='conn-state connected again after the gateway restarted')
+    wait_for(lambda: phone.int_attr('drivers', 'data-updates') > updates_before, 10,
+             period=0.1, message='crowd/status updates resume')
+    wait_for(lambda: phone.int_attr('camera', 'data-frames') > frames_before, 10, period=0.1,
+             message='camera frames resume')
+    wait_for(lambda: odom[-1][1].pose.pose.position.x > x_before + 0.05, 10, period=0.05,
+             message='the held forward vote drives the robot after the reconnect')
+    phone.release()
+    wait_for(lambda: abs(odom[-1][1].twist.twist.linear.x) < 1e-3, 5, period=0.05,
+             message='robot stops after the release')
+    status_text = phone.page.evaluate(
+        "document.querySelector('[data-testid=conn-state]').textContent")
+    assert status_text.startswith('connected')
+    for d in drivers:
+        assert d.errors == [], f'page errors: {d.errors}'
+        d.context.close()
