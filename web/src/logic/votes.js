@@ -3,7 +3,8 @@
  *
  * Rules (issue + contract: votes expire 3 s after arrival at the vote node):
  * - while any control is held, its command is (re)sent at least every `resendMs` (1 s);
- * - a proportional control (gamepad) that changes is re-sent at most every `minIntervalMs`;
+ * - a control that changes is re-sent at most every `minIntervalMs` (250 ms: below the
+ *   gateway's default votes_per_second = 5);
  * - when the last control is released a single stop vote (0, 0) is sent;
  * - nothing is queued while disconnected: `send` returns false then, and after a reconnect only
  *   the CURRENT held command (if any) is sent again (`onConnected`).
@@ -21,7 +22,7 @@ export class VoteScheduler {
    *   resendMs?: number, minIntervalMs?: number}} opts - `send` publishes one vote and returns
    *   whether it went out (false while disconnected)
    */
-  constructor({ send, resendMs = 1000, minIntervalMs = 100 }) {
+  constructor({ send, resendMs = 1000, minIntervalMs = 250 }) {
     this.send = send;
     this.resendMs = resendMs;
     this.minIntervalMs = minIntervalMs;
