@@ -205,7 +205,11 @@ def test_histogram_sums_to_voter_count(vote_list, strategy):
 @given(votes, votes, strategy_names, st.floats(0.0, 10.0))
 def test_expired_votes_ignored(old, fresh, strategy, t_old):
     """Votes that arrived vote_timeout or more ago do not count; fresh ones do."""
-    t_fresh = t_old + TIMEOUT  # at this instant the old votes are exactly vote_timeout old
+    # The first instant at which the old votes are vote_timeout old (in floating point, as the
+    # book computes now - arrival): exactly at the boundary they have expired.
+    t_fresh = t_old + TIMEOUT
+    while t_fresh - t_old < TIMEOUT:
+        t_fresh = math.nextafter(t_fresh, math.inf)
     mixed = book()
     fill(mixed, old, now=t_old, prefix='old')
     fill(mixed, fresh, now=t_fresh, prefix='new')
