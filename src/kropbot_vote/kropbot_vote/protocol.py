@@ -252,6 +252,7 @@ class Session:
         self.subscriptions = {}  # resolved topic -> {subscribe id: Subscribe}
         self._bucket = TokenBucket(self.limits.votes_per_second, self.limits.vote_burst,
                                    self.now)
+        self._last_warning = float('-inf')
         self._abuse = AbuseMeter(
             self.limits.abuse_factor * self.limits.votes_per_second * self.limits.abuse_window,
             self.limits.abuse_window)
@@ -334,6 +335,9 @@ class Session:
         self.advertised.setdefault(topic, self.publish_allow[topic])
         if not self._bucket.take(now):
             self._count('vote_rate_limited')
+            if now - self._last_warning < 1.0:
+                return []  # at most one warning per second, so a flood is not echoed back
+            self._last_warning = now
             return [Reply(status('warning', 'vote rate limit exceeded: vote dropped', op_id))]
         self._count('votes')
         return [PublishVote(topic, self.client_id, linear_x, angular_z)]

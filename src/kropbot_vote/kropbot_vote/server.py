@@ -278,9 +278,13 @@ class GatewayServer:
                     self._count('refused_binary', f'closing {session.client_id}: binary frame')
                     await connection.close(CLOSE_UNSUPPORTED_DATA, 'binary frames not supported')
                     break
+                keep_reading = True
                 for action in session.handle_text(message, time.monotonic()):
-                    if not await self._execute(connection, session, viewers, action):
+                    keep_reading = await self._execute(connection, session, viewers, action)
+                    if not keep_reading:
                         break
+                if not keep_reading:
+                    break
         except ConnectionClosed as exc:
             if exc.rcvd is None and exc.sent is not None and exc.sent.code == 1009:
                 self._count('closed_oversize', f'closed {session.client_id}: message too big')
