@@ -130,7 +130,7 @@ function renderStatus(status) {
     row.li.classList.toggle('winner', bar.count > 0 && bar.count === maxCount);
     row.li.setAttribute('aria-label', `${LABELS[bar.name]}: ${bar.count}`);
   }
-  const R = 40;
+  const R = 32; // full-length arrow, in the SVG viewBox units (ring radius 46)
   const { dx, dy, length } = view.arrow;
   const tipX = dx * R;
   const tipY = -dy * R;
