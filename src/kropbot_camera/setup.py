@@ -1,4 +1,3 @@
-from glob import glob
 
 from setuptools import find_packages, setup
 
@@ -16,7 +15,8 @@ setup(
     zip_safe=True,
     maintainer='KropBot developers',
     maintainer_email='dev@kropbot.invalid',
-    description='Camera node: publishes JPEG sensor_msgs/CompressedImage from an OpenCV source, a test pattern or a top-down view of the simulated robot.',
+    description=('Camera node: publishes JPEG sensor_msgs/CompressedImage from an OpenCV '
+                 'source, a test pattern or a top-down view of the simulated robot.'),
     license='Apache-2.0',
     entry_points={
         'console_scripts': [

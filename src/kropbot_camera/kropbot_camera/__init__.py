@@ -1,1 +1,1 @@
-"""Camera node: publishes JPEG sensor_msgs/CompressedImage from an OpenCV source, a test pattern or a top-down view of the simulated robot."""
+"""KropBot camera: JPEG CompressedImage from an OpenCV source, a test pattern or the sim view."""

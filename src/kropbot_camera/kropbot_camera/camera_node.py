@@ -8,8 +8,13 @@ import array
 
 import cv2
 from nav_msgs.msg import Odometry
-from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
-                                ParameterType, SetParametersResult)
+from rcl_interfaces.msg import (
+    FloatingPointRange,
+    IntegerRange,
+    ParameterDescriptor,
+    ParameterType,
+    SetParametersResult,
+)
 import rclpy
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
@@ -18,7 +23,7 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 from sensor_msgs.msg import CompressedImage
 
 from kropbot_camera.capture import CaptureLoop
-from kropbot_camera.config import ConfigError, PARAMETERS, SPECS, validate_config
+from kropbot_camera.config import PARAMETERS, SPECS, ConfigError, validate_config
 from kropbot_camera.encode import JPEG_FORMAT
 from kropbot_camera.sim_view import yaw_from_quaternion
 from kropbot_camera.sources import make_source

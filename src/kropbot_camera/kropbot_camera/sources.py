@@ -269,7 +269,7 @@ class OpenCVSource:
         if kind == 'gstreamer':
             if not opencv_has_gstreamer():
                 return self._fail('this OpenCV build has no GStreamer support (the PyPI '
-                                  'opencv-python wheels lack it; use the distribution\'s '
+                                  "opencv-python wheels lack it; use the distribution's "
                                   'python3-opencv)')
             cap = cv2.VideoCapture(target, cv2.CAP_GSTREAMER)
         elif kind == 'url':

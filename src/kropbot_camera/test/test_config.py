@@ -1,9 +1,9 @@
 import math
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
+from kropbot_camera.config import PARAMETERS, CameraConfig, ConfigError, validate_config
 import pytest
-
-from kropbot_camera.config import CameraConfig, ConfigError, PARAMETERS, validate_config
 
 
 def test_defaults_are_valid():

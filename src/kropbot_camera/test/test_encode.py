@@ -1,8 +1,7 @@
 import cv2
+from kropbot_camera.encode import encode_jpeg, fit_frame
 import numpy as np
 import pytest
-
-from kropbot_camera.encode import encode_jpeg, fit_frame
 
 
 def _noisy(height, width, seed=0):

@@ -1,9 +1,8 @@
 import math
 
+from kropbot_camera.sim_view import SimView, draw, make_transform, yaw_from_quaternion
 import numpy as np
 import pytest
-
-from kropbot_camera.sim_view import draw, make_transform, SimView, yaw_from_quaternion
 
 BODY = (0, 140, 255)
 WIDTH, HEIGHT, ARENA = 320, 240, 4.0

@@ -1,10 +1,15 @@
 import cv2
+from kropbot_camera.encode import encode_jpeg
+from kropbot_camera.sources import (
+    OpenCVSource,
+    SimSource,
+    TestPatternSource,
+    classify_source,
+    make_source,
+    read_counter_strip,
+)
 import numpy as np
 import pytest
-
-from kropbot_camera.encode import encode_jpeg
-from kropbot_camera.sources import (classify_source, make_source, OpenCVSource,
-                                    read_counter_strip, SimSource, TestPatternSource)
 
 
 class FakeClock:
@@ -80,7 +85,7 @@ def test_sim_source_tracks_pose_and_trail():
 @pytest.mark.parametrize('spec, kind, target', [
     ('0', 'device', 0), ('12', 'device', 12), ('/dev/video2', 'device', '/dev/video2'),
     ('rtsp://cam.local/stream', 'url', 'rtsp://cam.local/stream'),
-    ('libcamerasrc ! videoconvert ! appsink', 'gstreamer', 'libcamerasrc ! videoconvert ! appsink'),
+    ('libcamerasrc ! appsink', 'gstreamer', 'libcamerasrc ! appsink'),
     ('/tmp/clip.avi', 'file', '/tmp/clip.avi'), ('img_%03d.jpg', 'file', 'img_%03d.jpg'),
 ])
 def test_classify_source(spec, kind, target):
