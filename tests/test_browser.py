@@ -2,9 +2,10 @@
 
 The whole stack runs as real processes (gateway, vote node, sim driver, sim camera) over DDS;
 three browser contexts (three WebSocket connections = three voters) load the built page from
-the gateway's ``GET /``, hold the "forward" pad button with the mouse, and the sim robot's
-``odom`` must move; releasing stops it; killing and restarting the gateway must be survived by
-the page on its own. Screenshots (phone width and desktop) go to ``artifacts/`` at the repo root.
+the gateway's ``GET /`` and hold "forward" (mouse on the pad, the up arrow key, a touch finger
+on the pad): the sim robot's ``odom`` must move; releasing stops it; killing and restarting the
+gateway must be survived by the page on its own. Screenshots (phone width and desktop) go to
+``artifacts/`` at the repo root.
 
 Needs ``/usr/bin/chromium`` (Debian package ``chromium``; never ``playwright install``) and the
 built page (``web/dist``; built here with npm when missing or older than the sources).
@@ -89,8 +90,8 @@ def browser():
 class Driver:
     """One crowd member: a browser context (own WebSocket connection) with the page open."""
 
-    def __init__(self, browser, url, viewport):
-        self.context = browser.new_context(viewport=viewport)
+    def __init__(self, browser, url, viewport, touch=False):
+        self.context = browser.new_context(viewport=viewport, has_touch=touch, is_mobile=touch)
         self.page = self.context.new_page()
         self.errors = []
         self.page.on('pageerror', lambda e: self.errors.append(str(e)))
@@ -109,14 +110,32 @@ class Driver:
         value = self.attr(testid, name)
         return int(value) if value else 0
 
-    def hold(self, button):
-        """Press the pad button with the mouse and keep it pressed."""
+    def _centre(self, button):
         box = self.page.locator(f'[data-testid="pad-{button}"]').bounding_box()
-        self.page.mouse.move(box['x'] + box['width'] / 2, box['y'] + box['height'] / 2)
-        self.page.mouse.down()
+        return box['x'] + box['width'] / 2, box['y'] + box['height'] / 2
+
+    def hold(self, button, via='mouse'):
+        """Press and keep holding a pad button ('mouse', 'touch') or the up arrow key."""
+        self.via = via
+        if via == 'mouse':
+            self.page.mouse.move(*self._centre(button))
+            self.page.mouse.down()
+        elif via == 'touch':  # a finger that stays down: raw CDP touch events
+            x, y = self._centre(button)
+            self.cdp = self.context.new_cdp_session(self.page)
+            self.cdp.send('Input.dispatchTouchEvent',
+                          {'type': 'touchStart', 'touchPoints': [{'x': x, 'y': y}]})
+        else:
+            assert button == 'forward', 'keyboard holds use the up arrow'
+            self.page.keyboard.down('ArrowUp')
 
     def release(self):
-        self.page.mouse.up()
+        if self.via == 'mouse':
+            self.page.mouse.up()
+        elif self.via == 'touch':
+            self.cdp.send('Input.dispatchTouchEvent', {'type': 'touchEnd', 'touchPoints': []})
+        else:
+            self.page.keyboard.up('ArrowUp')
 
 
 def test_page_drives_sim_robot_and_survives_gateway_restart(
@@ -139,7 +158,7 @@ def test_page_drives_sim_robot_and_survives_gateway_restart(
     ARTIFACTS.mkdir(exist_ok=True)
     phone = Driver(browser, url, PHONE)
     desk = Driver(browser, url, DESKTOP)
-    third = Driver(browser, url, PHONE)
+    third = Driver(browser, url, PHONE, touch=True)
     drivers = (phone, desk, third)
     assert 'KropBot' in phone.page.title()
     for d in drivers:
@@ -165,9 +184,12 @@ def test_page_drives_sim_robot_and_survives_gateway_restart(
     # Three voters hold "forward": the robot drives forward (+x) and the page shows 3 drivers.
     wait_for(lambda: odom, 15, message='odom from the sim driver')
     x0 = odom[-1][1].pose.pose.position.x
+    # Mouse, keyboard and a touch finger: three ways of holding "forward".
+    for d, via in zip(drivers, ('mouse', 'keyboard', 'touch')):
+        d.hold('forward', via)
     for d in drivers:
-        d.hold('forward')
-    assert phone.attr('pad-forward', 'aria-pressed') == 'true'
+        wait_for(lambda d=d: d.attr('pad-forward', 'aria-pressed') == 'true', 2, period=0.05,
+                 message='the held forward button shown pressed')
     for d in drivers:
         wait_for(lambda d=d: d.text('drivers') == '3', 10, period=0.1,
                  message='3 drivers shown')
