@@ -130,3 +130,16 @@ def test_board_i2c_is_used_lazily_when_no_bus_is_given(monkeypatch):
     backend = MotorKitBackend(address=0x6F)
     backend.set_throttles(0.5, 0.5)
     assert bus.motor_duties(1)[1] == pca(0.5)
+
+
+def test_pwm_frequency_range_matches_the_chip():
+    from kropbot_driver.config import PWM_FREQUENCY_RANGE, check_parameter
+    low, high = PWM_FREQUENCY_RANGE
+    for freq in (low, high):
+        bus = FakePCA9685Bus()
+        MotorKitBackend(i2c=bus, pwm_frequency=freq)
+        assert 3 <= bus.registers[0xFE] <= 255
+        assert bus.frequency == pytest.approx(freq, rel=0.25)
+    assert check_parameter('pwm_frequency', high + 50.0)
+    with pytest.raises(BackendError):
+        MotorKitBackend(i2c=FakePCA9685Bus(), pwm_frequency=high + 50.0)

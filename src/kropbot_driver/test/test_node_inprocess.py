@@ -39,7 +39,8 @@ def rig(ros):
 
     yield build
     for driver in made:
-        ros.executor.remove_node(driver)
+        if driver in ros.executor.get_nodes():
+            ros.executor.remove_node(driver)
         driver.destroy_node()
 
 
@@ -60,7 +61,7 @@ def diag(driver):
 
 
 @pytest.mark.parametrize('mode,stop_pins', [('brake', (FULL, FULL)), ('coast', (0, 0))])
-def test_drive_timeout_and_release(rig, wait_for, mode, stop_pins):
+def test_drive_timeout_and_release(rig, ros, wait_for, mode, stop_pins):
     bus, driver, pub = rig(stop_mode=mode)
     last = publish_until(pub, twist(0.5, 0.0), lambda: bus.motor_duties(1) == (FULL, FULL, 0)
                          and bus.motor_duties(2) == (FULL, FULL, 0), wait_for)
@@ -72,6 +73,7 @@ def test_drive_timeout_and_release(rig, wait_for, mode, stop_pins):
     assert TIMEOUT - 0.05 <= elapsed <= TIMEOUT + 0.1
     assert diag(driver)['timeouts'] == '1'
     assert diag(driver)['throttle_left'] == ('0.0000' if mode == 'brake' else 'released')
+    ros.executor.remove_node(driver)
     driver.destroy_node()
     assert bus.motor_duties(1) == bus.motor_duties(2) == (FULL, 0, 0)
 
