@@ -77,7 +77,8 @@ class NodeProcess:
 
     def log(self):
         """Return everything the process printed so far (str)."""
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors='replace')
 
     def alive(self):
