@@ -67,7 +67,10 @@ class _RosBridge(Bridge):
     def _drain(self):
         while self._queue:
             fn, *args = self._queue.popleft()
-            fn(*args)
+            try:
+                fn(*args)
+            except Exception as exc:  # noqa: BLE001 - one bad request must not stop the node
+                self._node.get_logger().error(f'gateway request {fn.__name__} failed: {exc}')
 
 
 class GatewayNode(Node):
@@ -96,8 +99,10 @@ class GatewayNode(Node):
                 f'web page not found at {config.web_root!r}: GET / answers 404, the WebSocket '
                 'still works (build web/ and reinstall kropbot_bringup)')
             config.web_root = None
-        self._publishers = {}
-        self._subscriptions = {}
+        self._vote_pubs = {}
+        self._viewer_subs = {}
+        for topic in config.publish_allow:  # created up front so DDS discovery is done early
+            self._vote_pubs[topic] = self.create_publisher(TwistStamped, topic, VOTE_QOS)
         self.server = GatewayServer(config, _RosBridge(self), self.get_logger())
         self.thread = ServerThread(self.server)
         try:
@@ -125,9 +130,9 @@ class GatewayNode(Node):
 
     def publish_vote(self, vote):
         """Publish a vote with the connection's id as ``frame_id`` and the node clock stamp."""
-        pub = self._publishers.get(vote.topic)
+        pub = self._vote_pubs.get(vote.topic)
         if pub is None:
-            pub = self._publishers[vote.topic] = self.create_publisher(
+            pub = self._vote_pubs[vote.topic] = self.create_publisher(
                 TwistStamped, vote.topic, VOTE_QOS)
         msg = TwistStamped()
         msg.header.stamp = self.get_clock().now().to_msg()
@@ -138,10 +143,10 @@ class GatewayNode(Node):
 
     def ros_subscribe(self, topic, type_name):
         """Create the single subscription feeding ``topic`` to the server's viewers."""
-        if topic in self._subscriptions:
+        if topic in self._viewer_subs:
             return
         qos = IMAGE_QOS if type_name == 'sensor_msgs/msg/CompressedImage' else STATUS_QOS
-        self._subscriptions[topic] = self.create_subscription(
+        self._viewer_subs[topic] = self.create_subscription(
             import_message(type_name), topic,
             lambda msg, topic=topic: self.thread.call(self.server.deliver, topic,
                                                       msg_to_dict(msg)),
@@ -150,7 +155,7 @@ class GatewayNode(Node):
 
     def ros_unsubscribe(self, topic):
         """Destroy the subscription of ``topic`` (its last viewer left)."""
-        sub = self._subscriptions.pop(topic, None)
+        sub = self._viewer_subs.pop(topic, None)
         if sub is not None:
             self.destroy_subscription(sub)
             self.get_logger().info(f'unsubscribed from {topic}: no viewer left')
