@@ -18,6 +18,7 @@ import subprocess
 import time
 import urllib.request
 
+from geometry_msgs.msg import Twist
 from kropbot_bringup.processes import free_port
 from nav_msgs.msg import Odometry
 import pytest
@@ -212,6 +213,18 @@ def test_page_drives_sim_robot_and_survives_gateway_restart(
     assert abs(odom[-1][1].pose.pose.position.x - x_stopped) < 0.005
     wait_for(lambda: phone.attr('command-arrow', 'data-bin') == 'stop', 5, period=0.1,
              message='fused command arrow shows stop')
+
+    # An operator's teleop/cmd_vel overrides the crowd: the page shows the banner while it lasts.
+    teleop = ros.node.create_publisher(Twist, 'teleop/cmd_vel', 10)
+    banner = phone.page.locator('[data-testid="operator-banner"]')
+    assert banner.is_hidden()
+
+    def operator_shown():
+        teleop.publish(Twist())  # zero: the robot stays put
+        return banner.is_visible()
+
+    wait_for(operator_shown, 10, period=0.1, message='operator banner while teleop is fresh')
+    wait_for(banner.is_hidden, 10, period=0.1, message='operator banner gone after teleop')
 
     # The gateway dies and comes back on the same port: the page reconnects by itself, and the
     # control still held re-sends its vote on the new connection (nothing stale replayed).
