@@ -1,0 +1,147 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CrowdLink, gatewayUrl } from '../src/connection.js';
+
+// Minimal stand-ins for roslibjs Ros/Topic: record what the page does with them.
+class FakeRos {
+  static all = [];
+
+  constructor() {
+    this.handlers = {};
+    this.isConnected = false;
+    this.closed = false;
+    FakeRos.all.push(this);
+  }
+
+  on(ev, fn) {
+    (this.handlers[ev] ??= []).push(fn);
+  }
+
+  emit(ev, arg) {
+    for (const fn of this.handlers[ev] ?? []) fn(arg);
+  }
+
+  connect(url) {
+    this.url = url;
+    return Promise.resolve();
+  }
+
+  open() {
+    this.isConnected = true;
+    this.emit('connection');
+  }
+
+  drop() {
+    this.isConnected = false;
+    this.emit('close');
+  }
+
+  close() {
+    this.closed = true;
+  }
+}
+
+class FakeTopic {
+  constructor(opts) {
+    Object.assign(this, opts);
+    this.published = [];
+    this.ros.topics = [...(this.ros.topics ?? []), this];
+  }
+
+  subscribe(cb) {
+    this.callback = cb;
+  }
+
+  advertise() {
+    this.advertised = true;
+  }
+
+  publish(msg) {
+    this.published.push(msg);
+  }
+}
+
+function makeLink(extra = {}) {
+  const states = [];
+  const link = new CrowdLink({
+    url: 'ws://robot:9090/',
+    RosClass: FakeRos,
+    TopicClass: FakeTopic,
+    onState: (s, info) => states.push([s, info?.retryInMs]),
+    ...extra,
+  });
+  return { link, states };
+}
+
+describe('CrowdLink', () => {
+  beforeEach(() => {
+    FakeRos.all = [];
+    vi.useFakeTimers();
+  });
+
+  afterEach(() => vi.useRealTimers());
+
+  it('subscribes and advertises on connection, and publishes only while connected', () => {
+    const { link, states } = makeLink();
+    link.start();
+    expect(link.publishVote({ v: 1 })).toBe(false);
+    const ros = FakeRos.all[0];
+    ros.open();
+    const byName = Object.fromEntries(ros.topics.map((t) => [t.name, t]));
+    expect(byName['camera/image_raw/compressed'].compression).toBe('cbor');
+    expect(byName['camera/image_raw/compressed'].callback).toBeTypeOf('function');
+    expect(byName['crowd/status'].callback).toBeTypeOf('function');
+    expect(byName['crowd/vote'].advertised).toBe(true);
+    expect(ros.topics.every((t) => t.reconnect_on_close === false)).toBe(true);
+    expect(link.publishVote({ v: 2 })).toBe(true);
+    expect(byName['crowd/vote'].published).toEqual([{ v: 2 }]);
+    expect(states.map((s) => s[0])).toEqual(['connecting', 'connected']);
+  });
+
+  it('reconnects with backoff using fresh Ros objects, never reusing the old one', () => {
+    const disconnected = vi.fn();
+    const { link, states } = makeLink({ onDisconnected: disconnected });
+    link.start();
+    FakeRos.all[0].open();
+    FakeRos.all[0].drop();
+    expect(disconnected).toHaveBeenCalledOnce();
+    expect(FakeRos.all[0].closed).toBe(true);
+    expect(link.publishVote({})).toBe(false);
+    expect(states.at(-1)).toEqual(['reconnecting', 500]);
+    vi.advanceTimersByTime(499);
+    expect(FakeRos.all).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(FakeRos.all).toHaveLength(2);
+    FakeRos.all[1].drop(); // refused again: the delay doubles
+    expect(states.at(-1)).toEqual(['reconnecting', 1000]);
+    vi.advanceTimersByTime(1000);
+    const ros3 = FakeRos.all[2];
+    ros3.open();
+    expect(link.publishVote({ v: 3 })).toBe(true);
+    expect(ros3.topics.find((t) => t.name === 'crowd/vote').published).toEqual([{ v: 3 }]);
+    // A late event from a dropped connection changes nothing.
+    FakeRos.all[0].emit('close');
+    expect(link.connected).toBe(true);
+  });
+
+  it('gives up on a connection attempt that hangs and tries again', () => {
+    const { link } = makeLink({ connectTimeoutMs: 1000 });
+    link.start();
+    vi.advanceTimersByTime(1000);
+    expect(FakeRos.all[0].closed).toBe(true);
+    vi.advanceTimersByTime(500);
+    expect(FakeRos.all).toHaveLength(2);
+    FakeRos.all[0].open(); // the abandoned socket opens late: closed, not used
+    expect(link.connected).toBe(false);
+  });
+});
+
+describe('gatewayUrl', () => {
+  it('uses the page origin, wss for https, and honours ?ws=', () => {
+    expect(gatewayUrl({ protocol: 'http:', host: 'robot:9090', search: '' }))
+      .toBe('ws://robot:9090/');
+    expect(gatewayUrl({ protocol: 'https:', host: 'robot.example', search: '' }))
+      .toBe('wss://robot.example/');
+    expect(gatewayUrl({ protocol: 'http:', host: 'localhost:5173', search: '?ws=ws://pi:9090/' }))
+      .toBe('ws://pi:9090/');
+  });
+});
