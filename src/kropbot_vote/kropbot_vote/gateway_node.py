@@ -11,11 +11,12 @@ import os
 import sys
 
 from geometry_msgs.msg import TwistStamped
-from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, ParameterType
 import rclpy
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from kropbot_vote.msgconv import import_message, msg_to_dict
@@ -84,8 +85,7 @@ class GatewayNode(Node):
     def __init__(self):
         super().__init__('gateway')
         try:
-            values = {name: self._declare(name, *spec).value
-                      for name, spec in PARAMETERS.items()}
+            values = {name: self._declare(name, *spec) for name, spec in PARAMETERS.items()}
         except ParameterException as exc:
             raise StartupError(f'bad parameter: {exc}') from None
         if not values['web_root']:
@@ -123,10 +123,12 @@ class GatewayNode(Node):
             kwargs['integer_range'] = [IntegerRange(from_value=bounds[0], to_value=bounds[1])]
         descriptor = ParameterDescriptor(description=description, read_only=True, **kwargs)
         if isinstance(default, list):
-            from rcl_interfaces.msg import ParameterType
-
+            # An empty list would be inferred as BYTE_ARRAY: declare the type explicitly.
             descriptor.type = ParameterType.PARAMETER_STRING_ARRAY
-        return self.declare_parameter(name, default, descriptor)
+            param = self.declare_parameter(name, Parameter.Type.STRING_ARRAY, descriptor)
+            value = param.value if param.type_ == Parameter.Type.STRING_ARRAY else None
+            return list(default) if value is None else list(value)
+        return self.declare_parameter(name, default, descriptor).value
 
     def publish_vote(self, vote):
         """Publish a vote with the connection's id as ``frame_id`` and the node clock stamp."""
