@@ -6,7 +6,9 @@ pass/fail judgement; the README's Performance section quotes one run.
 
 import argparse
 import json
+import math
 import os
+from pathlib import Path
 import platform
 import statistics
 import sys
@@ -105,24 +107,70 @@ def print_table(title, columns, rows, out=sys.stdout):
         print('  '.join(v.rjust(w) for v, w in zip(row, widths)), file=out)
 
 
+RESULTS = Path(__file__).resolve().parent / 'results'
+
+
+def _json_safe(value):
+    """Return ``value`` with non-finite floats replaced by None (strict JSON has no NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def write_json(path, scenario, params, rows):
-    """Write ``{'scenario', 'machine', 'params', 'rows'}`` to ``path`` (skipped when empty)."""
+    """Write ``{'scenario', 'machine', 'params', 'rows', 'time'}`` to ``path`` (skipped if empty).
+
+    Non-finite floats (a figure that could not be measured) are written as ``null``, so the file
+    is strict JSON. The parent directory is created if needed.
+    """
     if not path:
         return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, 'w') as f:
-        json.dump({'scenario': scenario, 'machine': machine(), 'params': params,
-                   'rows': rows, 'time': time.time()}, f, indent=2, default=str)
+        json.dump(_json_safe({'scenario': scenario, 'machine': machine(), 'params': params,
+                              'rows': rows, 'time': time.time()}),
+                  f, indent=2, default=str, allow_nan=False)
+    print(f'\nresults written to {path}')
 
 
-def parser(description):
-    """Return an ArgumentParser with the options every benchmark has (--short, --json)."""
+def parser(description, scenario=None):
+    """Return an ArgumentParser with the options every benchmark has (--short, --json).
+
+    With ``scenario`` the JSON goes to ``bench/results/<scenario>.json`` unless ``--json`` says
+    otherwise (``--json ''`` writes none).
+    """
     p = argparse.ArgumentParser(description=description,
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--short', action='store_true',
                    help='tiny setting for a quick smoke run (what the test suite uses)')
-    p.add_argument('--json', metavar='FILE', default='',
-                   help='also write the results as JSON to FILE')
+    default = str(RESULTS / f'{scenario}.json') if scenario else ''
+    p.add_argument('--json', metavar='FILE', default=default,
+                   help="write the results as JSON to FILE ('' = none)")
     return p
+
+
+def int_list(text):
+    """Parse ``'10,100,1000'`` into ``[10, 100, 1000]`` (argparse type)."""
+    try:
+        values = [int(v) for v in text.split(',') if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'expected comma-separated integers, got {text!r}') from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f'expected positive integers, got {text!r}')
+    return values
+
+
+def str_list(text):
+    """Parse ``'a,b'`` into ``['a', 'b']`` (argparse type)."""
+    values = [v.strip() for v in text.split(',') if v.strip()]
+    if not values:
+        raise argparse.ArgumentTypeError('expected a comma-separated list')
+    return values
 
 
 def median(values):

@@ -1,0 +1,124 @@
+"""Camera cost: CPU per frame of the camera node's capture+encode path vs a bare cv2.imencode.
+
+The node path is the real ``kropbot_camera`` code: ``CaptureLoop`` (the node's capture thread)
+driving ``TestPatternSource`` (grab, retrieve = draw the frame), ``fit_frame`` and
+``encode_jpeg``, with a sink that only keeps the JPEG (no ROS). Its thread CPU time per frame is
+compared with ``cv2.imencode`` of *the same frames* (the same pattern sequence) at the same JPEG
+quality. ``encode_path`` isolates ``fit_frame`` + ``encode_jpeg`` on the same frames, so the
+cost of drawing the test pattern (which a real camera does not have) is visible separately.
+
+Run: ``python bench/camera_cost.py``. No ROS, no server. Target: node <= 1.2x bare encode.
+"""
+
+from dataclasses import dataclass
+import threading
+import time
+
+from common import parser, print_table, str_list, write_json
+import cv2
+from kropbot_camera.capture import CaptureLoop
+from kropbot_camera.encode import encode_jpeg, fit_frame
+from kropbot_camera.sources import TestPatternSource
+from tqdm import tqdm
+
+WARMUP = 20  # frames run before the measurement starts (caches, allocator)
+
+
+@dataclass
+class Settings:
+    """The settings object CaptureLoop reads each frame (as CameraConfig)."""
+
+    width: int
+    height: int
+    fps: float
+    jpeg_quality: int
+
+
+def capture_loop_cost(width, height, quality, frames):
+    """Run the real CaptureLoop for ``frames`` frames as fast as it goes.
+
+    Returns ``(cpu_s_per_frame, recorded_frames, jpeg_sizes)``; CPU is the capture thread's.
+    The frames are recorded afterwards from a second source with the same sequence (the test
+    pattern is deterministic apart from the clock text), so no copying disturbs the loop.
+    """
+    source = TestPatternSource(width, height)
+    sizes = []
+    done = threading.Event()
+    cpu = {}
+
+    def sink(jpeg, stamp):
+        sizes.append(len(jpeg))
+        if len(sizes) == WARMUP:
+            cpu['t0'] = time.thread_time()
+        if len(sizes) == WARMUP + frames:
+            cpu['t1'] = time.thread_time()
+            done.set()
+
+    loop = CaptureLoop(source, lambda: Settings(width, height, 1e6, quality), sink)
+    loop.start()
+    done.wait(120)
+    loop.stop()
+    replay = TestPatternSource(width, height)
+    recorded = []
+    for i in range(WARMUP + frames):
+        replay.grab()
+        img = replay.retrieve()
+        if i >= WARMUP:
+            recorded.append(img)
+    return (cpu['t1'] - cpu['t0']) / frames, recorded, sizes
+
+
+def per_frame_cpu(fn, frames, repeat):
+    """Return the CPU seconds per call of ``fn(frame)`` over ``frames`` (best of ``repeat``)."""
+    best = float('inf')
+    for _ in range(repeat):
+        t0 = time.process_time()
+        for img in frames:
+            fn(img)
+        best = min(best, (time.process_time() - t0) / len(frames))
+    return best
+
+
+def main():
+    """Run the benchmark and print/write the results."""
+    p = parser(__doc__.split('\n\n')[0], 'camera_cost')
+    p.add_argument('--sizes', type=str_list, default=['320x240', '640x480'],
+                   help='frame sizes WxH')
+    p.add_argument('--quality', type=int, default=60, help='JPEG quality (robot.yaml: 60)')
+    p.add_argument('--frames', type=int, default=300, help='frames per size')
+    args = p.parse_args()
+    if args.short:
+        args.sizes, args.frames = ['320x240'], 30
+    cv2.setNumThreads(1)
+    rows = []
+    for size in tqdm(args.sizes, desc='camera', unit='size'):
+        width, height = (int(v) for v in size.lower().split('x'))
+        node_s, frames, sizes = capture_loop_cost(width, height, args.quality, args.frames)
+        params = (cv2.IMWRITE_JPEG_QUALITY, args.quality)
+        bare_s = per_frame_cpu(lambda img, p=params: cv2.imencode('.jpg', img, p), frames, 3)
+        path_s = per_frame_cpu(
+            lambda img, w=width, h=height: encode_jpeg(fit_frame(img, w, h), args.quality),
+            frames, 3)
+        src = TestPatternSource(width, height)
+
+        def draw(_img, src=src):
+            src.grab()
+            return src.retrieve()
+        draw_s = per_frame_cpu(draw, frames, 3)
+        rows.append({'size': size, 'quality': args.quality, 'frames': len(frames),
+                     'jpeg_kb': sum(sizes) / len(sizes) / 1024,
+                     'node_ms': node_s * 1e3, 'bare_encode_ms': bare_s * 1e3,
+                     'encode_path_ms': path_s * 1e3, 'pattern_draw_ms': draw_s * 1e3,
+                     'ratio_node': node_s / bare_s, 'ratio_encode_path': path_s / bare_s})
+    print_table('Camera CPU per frame: node capture+encode path vs bare cv2.imencode',
+                ['size', 'quality', 'frames', 'jpeg_kb', 'node_ms', 'bare_encode_ms',
+                 'encode_path_ms', 'pattern_draw_ms', 'ratio_node', 'ratio_encode_path'], rows)
+    print('node_ms: CaptureLoop thread CPU (test-pattern draw + fit_frame + encode_jpeg); '
+          'ratio_encode_path excludes the test-pattern drawing a real camera does not do.')
+    write_json(args.json, 'camera_cost', {'sizes': args.sizes, 'quality': args.quality,
+                                          'frames': args.frames, 'short': args.short,
+                                          'target': 'node <= 1.2x bare encode'}, rows)
+
+
+if __name__ == '__main__':
+    main()
