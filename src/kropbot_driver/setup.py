@@ -20,6 +20,7 @@ setup(
     entry_points={
         'console_scripts': [
             'driver_node = kropbot_driver.driver_node:main',
+            'motor_watchdog = kropbot_driver.watchdog:main',
         ],
     },
 )

@@ -16,12 +16,43 @@ touch them.
 import math
 
 from kropbot_driver import kinematics
-from kropbot_driver.config import STOP_MODES
+from kropbot_driver.config import FAKE_BUS_PREFIX, STOP_MODES, check_i2c_bus
 from kropbot_driver.mixing import clamp_unit
 
 
 class BackendError(RuntimeError):
     """The motor hardware could not be opened or configured (clear, one-line message)."""
+
+
+def open_i2c(spec, address=0x60):
+    """Open the I2C bus named by an ``i2c_bus`` parameter value.
+
+    Args:
+        spec: ``''`` for ``board.I2C()`` (Blinka, imported here lazily), or ``'fake:<path>'``
+            for a :class:`~kropbot_driver.fake_pca9685.FakePCA9685Bus` at ``address`` whose
+            registers are the 256-byte file ``<path>`` (created with power-on values if missing).
+        address: 7-bit address of the (simulated) PCA9685.
+
+    Returns:
+        A ``busio.I2C``-like bus object.
+
+    Raises:
+        BackendError: bad ``spec`` or the bus cannot be opened (one-line message).
+
+    """
+    error = check_i2c_bus(spec)
+    if error:
+        raise BackendError(error)
+    try:
+        if spec.startswith(FAKE_BUS_PREFIX):
+            from kropbot_driver.fake_pca9685 import FakePCA9685Bus
+            return FakePCA9685Bus.from_file(spec[len(FAKE_BUS_PREFIX):], address)
+        import board  # lazy: Blinka raises on unknown hardware
+        return board.I2C()
+    except (ImportError, AttributeError, NotImplementedError, RuntimeError, OSError,
+            ValueError) as exc:
+        raise BackendError(f'cannot open the I2C bus {spec or "board.I2C()"}: '
+                           f'{type(exc).__name__}: {exc}') from exc
 
 
 def _safe_throttle(value):

@@ -12,6 +12,8 @@ import re
 
 BACKENDS = ('motorkit', 'sim')
 STOP_MODES = ('brake', 'coast')
+#: Prefix of an ``i2c_bus`` value naming a simulated, file-backed HAT.
+FAKE_BUS_PREFIX = 'fake:'
 
 #: ROS frame ids: letters, digits, '_' and '/' (tf2 conventions), no leading digit.
 _FRAME_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_/]*$')
@@ -50,6 +52,15 @@ PARAMETERS = (
               'sim (simulated robot publishing odom).', choices=BACKENDS, read_only=True),
     ParamSpec('i2c_address', 0x60, 'I2C address of the MotorHAT PCA9685 (7-bit; 0x60 default, '
               'the original KropBot used 0x6f).', 0x03, 0x77, read_only=True),
+    ParamSpec('i2c_bus', '', "I2C bus of the MotorHAT: '' = board.I2C() (the Pi's bus 1); "
+              "'fake:<path>' = a register-level simulated HAT whose PCA9685 registers live in "
+              'the 256-byte file <path> (created if missing), for tests and demos without '
+              'hardware.', read_only=True),
+    ParamSpec('watchdog', True, 'motorkit backend: run the motor_watchdog process, which turns '
+              'every PCA9685 output off if the driver dies or stalls (safety).', read_only=True),
+    ParamSpec('watchdog_timeout', 0.25, 'The watchdog turns the motors off after this long '
+              'without a heartbeat from the control loop, s (safety). Must be >= 2 / '
+              'update_rate.', 0.05, 5.0, read_only=True),
     ParamSpec('left_motor', 1, 'MotorHAT terminal of the left motor (M1..M4).', 1, 4,
               read_only=True),
     ParamSpec('right_motor', 2, 'MotorHAT terminal of the right motor (M1..M4).', 1, 4,
@@ -113,9 +124,28 @@ def check_parameter(name, value):
             return f'{name} must be finite, got {value!r}'
         if not spec.low <= value <= spec.high:
             return f'{name} must be in [{spec.low}, {spec.high}], got {value!r}'
+    if name == 'i2c_bus':
+        return check_i2c_bus(value)
     if name.endswith('_frame_id') and not _FRAME_RE.match(value):
         return f'{name} must be a frame id like "odom" (letters, digits, _ and /), got {value!r}'
     return None
+
+
+def check_i2c_bus(spec):
+    """Validate an ``i2c_bus`` value: ``''`` or ``'fake:<path>'``.
+
+    Returns:
+        None if valid, else a one-line error message (str).
+
+    """
+    if not isinstance(spec, str):
+        return f'i2c_bus must be a string, got {type(spec).__name__}'
+    if spec == '':
+        return None
+    if spec.startswith(FAKE_BUS_PREFIX) and spec[len(FAKE_BUS_PREFIX):].strip():
+        return None
+    return (f"i2c_bus must be '' (board.I2C()) or 'fake:<path>' (simulated HAT), "
+            f'got {spec!r}')
 
 
 def check_config(values):
@@ -140,6 +170,10 @@ def check_config(values):
             errors.append(f'update_rate ({values["update_rate"]} Hz) must be >= 2 / '
                           f'cmd_vel_timeout ({values["cmd_vel_timeout"]} s) so a stale command '
                           f'is caught in time')
+        if values['update_rate'] * values['watchdog_timeout'] < 2.0:
+            errors.append(f'update_rate ({values["update_rate"]} Hz) must be >= 2 / '
+                          f'watchdog_timeout ({values["watchdog_timeout"]} s): the control loop '
+                          f'feeds the watchdog once per period')
     if errors:
         raise ConfigError('; '.join(errors))
     return {name: float(values[name]) if isinstance(SPECS[name].default, float)

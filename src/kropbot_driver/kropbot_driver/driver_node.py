@@ -25,9 +25,10 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile
 
 from kropbot_driver import config
-from kropbot_driver.backends import BackendError, MotorKitBackend, SimBackend
+from kropbot_driver.backends import BackendError, MotorKitBackend, SimBackend, open_i2c
 from kropbot_driver.kinematics import yaw_to_quaternion
 from kropbot_driver.mixing import MixConfig, NonFiniteCommandError, mix
+from kropbot_driver.watchdog import WatchdogError, WatchdogProcess
 
 #: RELIABLE, VOLATILE, KEEP_LAST 10 (shared QoS convention for cmd_vel and odom).
 QOS = QoSProfile(depth=10)
@@ -35,6 +36,10 @@ QOS = QoSProfile(depth=10)
 MAX_SIM_DT = 0.5
 #: Period of the non-finite-command and I2C-error warnings, s.
 WARN_PERIOD = 2.0
+#: Least time between two attempts to restart a lost motor watchdog, s.
+WATCHDOG_RETRY = 2.0
+#: Longest wait for a (re)started watchdog to arm, s (start-up; a restart waits 2 s at most).
+WATCHDOG_READY_TIMEOUT = 10.0
 
 
 def descriptor(spec):
@@ -64,9 +69,21 @@ def make_backend(cfg):
         return SimBackend(wheel_separation=cfg['wheel_separation'],
                           max_wheel_speed=cfg['max_wheel_speed'],
                           arena_size=cfg['sim_arena_size'], stop_mode=cfg['stop_mode'])
-    return MotorKitBackend(address=cfg['i2c_address'], left_motor=cfg['left_motor'],
+    i2c = open_i2c(cfg['i2c_bus'], cfg['i2c_address']) if cfg['i2c_bus'] else None
+    return MotorKitBackend(i2c=i2c, address=cfg['i2c_address'], left_motor=cfg['left_motor'],
                            right_motor=cfg['right_motor'], stop_mode=cfg['stop_mode'],
                            pwm_frequency=cfg['pwm_frequency'])
+
+
+def start_watchdog(cfg, ready_timeout=WATCHDOG_READY_TIMEOUT):
+    """Start the motor watchdog process for the HAT of the validated parameters ``cfg``.
+
+    Raises:
+        WatchdogError: it could not be started or did not arm.
+
+    """
+    return WatchdogProcess.start(i2c_bus=cfg['i2c_bus'], address=cfg['i2c_address'],
+                                 timeout=cfg['watchdog_timeout'], ready_timeout=ready_timeout)
 
 
 class DriverNode(Node):
@@ -74,19 +91,23 @@ class DriverNode(Node):
 
     Args:
         backend: an already constructed backend (tests inject ``MotorKitBackend`` on a fake
-            bus); None builds the one named by the ``backend`` parameter.
+            bus); None builds the one named by the ``backend`` parameter and, for ``motorkit``
+            with ``watchdog`` true, starts the motor watchdog process
+            (:mod:`kropbot_driver.watchdog`).
         node_name: node name (default ``driver``, the YAML section).
         **kwargs: passed to ``rclpy.node.Node`` (``context``, ``parameter_overrides``, ...).
 
     Raises:
         config.ConfigError: a parameter is invalid (nothing was sent to the motors).
         BackendError: the MotorHAT could not be opened.
+        WatchdogError: the motor watchdog could not be started.
 
     """
 
     def __init__(self, *, backend=None, node_name='driver', **kwargs):
         super().__init__(node_name, **kwargs)
         self._backend = None
+        self._watchdog = None
         self._destroyed = False
         try:
             self._setup(backend)
@@ -109,6 +130,10 @@ class DriverNode(Node):
         self._backend = backend if backend is not None else make_backend(self.cfg)
         if backend is not None and hasattr(backend, 'stop_mode'):
             backend.stop_mode = self.cfg['stop_mode']
+        self._use_watchdog = (backend is None and self.cfg['backend'] == 'motorkit'
+                              and self.cfg['watchdog'])
+        self._watchdog_trips = 0
+        self._watchdog_retry_at = 0.0
 
         self._command = None          # latest valid (linear m/s, angular rad/s)
         self._command_time = None     # time.monotonic() of its arrival
@@ -127,6 +152,11 @@ class DriverNode(Node):
         self._diag_pub = self.create_publisher(DiagnosticArray, 'diagnostics', QOS)
         self._timer = self.create_timer(1.0 / self.cfg['update_rate'], self._control_step)
         self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
+        if self._use_watchdog:
+            self._watchdog = start_watchdog(self.cfg)
+            self.get_logger().info(
+                f'motor watchdog armed (pid {self._watchdog.pid}, timeout '
+                f'{self.cfg["watchdog_timeout"]} s)')
         self.get_logger().info(
             f'driver ready: backend={self._backend.name} ({self._backend.hardware_id}), '
             f'stop_mode={self.cfg["stop_mode"]}, cmd_vel_timeout={self.cfg["cmd_vel_timeout"]} s')
@@ -198,12 +228,53 @@ class DriverNode(Node):
             self.get_logger().error(f'motor write failed: {exc}',
                                     throttle_duration_sec=WARN_PERIOD)
 
+    def _feed_watchdog(self, now):
+        """Send the heartbeat; on a lost watchdog restart it (and the HAT); return True if armed.
+
+        A watchdog that tripped (e.g. this process was stopped longer than
+        ``watchdog_timeout``) has turned every PCA9685 output off and exited. The driver then
+        keeps the motors stopped until a new watchdog is armed and the HAT re-initialised.
+        """
+        if not self._use_watchdog:
+            return True
+        if self._watchdog is not None and self._watchdog.beat():
+            return True
+        if self._watchdog is not None:
+            code = self._watchdog.proc.poll()
+            self._watchdog.close(clean=False)
+            self._watchdog = None
+            self._watchdog_trips += 1
+            self.get_logger().error(
+                f'motor watchdog exited (code {code}); it turned the motors off: holding them '
+                f'stopped until a new one is armed')
+        if now < self._watchdog_retry_at:
+            return False
+        self._watchdog_retry_at = now + WATCHDOG_RETRY
+        try:
+            backend = make_backend(self.cfg)  # re-initialise the HAT the watchdog turned off
+            self._watchdog = start_watchdog(self.cfg, ready_timeout=2.0)
+        except (BackendError, WatchdogError) as exc:
+            self.get_logger().error(f'cannot restart the motor watchdog: {exc}',
+                                    throttle_duration_sec=WARN_PERIOD)
+            return False
+        self._backend = backend
+        self._applied = None
+        self.get_logger().info(f'motor watchdog re-armed (pid {self._watchdog.pid})')
+        return True
+
     def _control_step(self):
-        """Timer at ``update_rate``: apply the latest command or stop if stale; step the sim."""
+        """Timer at ``update_rate``: apply the latest command or stop if stale; step the sim.
+
+        Feeds the motor watchdog first; without an armed watchdog the motors stay stopped.
+        """
         now = time.monotonic()
+        armed = self._feed_watchdog(now)
         fresh = (self._command is not None
                  and now - self._command_time <= self.cfg['cmd_vel_timeout'])
-        if fresh:
+        if not armed:
+            fresh = False
+            throttles = (0.0, 0.0)
+        elif fresh:
             try:
                 throttles = mix(*self._command, self._mix)
             except NonFiniteCommandError:
@@ -243,7 +314,9 @@ class DriverNode(Node):
         left, right = self._backend.throttles
         status = DiagnosticStatus(name=f'{self.get_name()}: motors',
                                   hardware_id=self._backend.hardware_id)
-        if self._backend_errors:
+        if self._use_watchdog and self._watchdog is None:
+            status.level, status.message = DiagnosticStatus.ERROR, 'motor watchdog lost: stopped'
+        elif self._backend_errors:
             status.level, status.message = DiagnosticStatus.ERROR, 'motor write errors'
         elif not self._fresh:
             status.level, status.message = DiagnosticStatus.OK, 'stopped (no fresh cmd_vel)'
@@ -258,9 +331,18 @@ class DriverNode(Node):
             'rejected_nonfinite': str(self._rejected),
             'timeouts': str(self._timeouts),
             'backend_errors': str(self._backend_errors),
+            'watchdog': self._watchdog_state(),
+            'watchdog_trips': str(self._watchdog_trips),
         }
         status.values = [KeyValue(key=k, value=v) for k, v in pairs.items()]
         return status
+
+    def _watchdog_state(self):
+        if not self._use_watchdog:
+            return 'off'
+        if self._watchdog is None:
+            return 'lost'
+        return f'armed (pid {self._watchdog.pid})'
 
     def _publish_diagnostics(self):
         if not self.context.ok():
@@ -273,20 +355,32 @@ class DriverNode(Node):
     # --- shutdown ------------------------------------------------------------------------------
 
     def release_motors(self):
-        """Turn both motors off (``throttle = None``); errors are logged, never raised."""
+        """Turn both motors off (``throttle = None``); return True on success.
+
+        Errors are logged, never raised.
+        """
         if self._backend is None:
-            return
+            return True
         try:
             self._backend.release()
             self._applied = None
+            return True
         except OSError as exc:
             self.get_logger().error(f'could not release the motors: {exc}')
+            return False
 
     def destroy_node(self):
-        """Release the motors, then destroy the node (idempotent)."""
+        """Release the motors, stop the watchdog, then destroy the node (idempotent).
+
+        The watchdog is told to exit quietly only if the release succeeded; otherwise it turns
+        every output off itself on its way out.
+        """
         if not self._destroyed:
             self._destroyed = True
-            self.release_motors()
+            released = self.release_motors()
+            if self._watchdog is not None:
+                self._watchdog.close(clean=released)
+                self._watchdog = None
         return super().destroy_node()
 
 
@@ -300,7 +394,7 @@ def main(args=None):
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
-    except (config.ConfigError, BackendError) as exc:
+    except (config.ConfigError, BackendError, WatchdogError) as exc:
         rclpy.logging.get_logger('driver').error(f'cannot start: {exc}')
         code = 1
     except Exception:

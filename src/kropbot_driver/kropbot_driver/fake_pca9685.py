@@ -16,10 +16,23 @@ PCA9685 does (NXP PCA9685 datasheet, rev. 4, section 7.3):
 - bit 4 of LEDn_ON_H is "full on", bit 4 of LEDn_OFF_H is "full off" (full off wins).
 
 The register file is a plain ``bytearray(256)`` (or any writable buffer of 256 bytes passed as
-``registers``, e.g. an ``mmap`` shared with another process).
+``registers``, e.g. an ``mmap`` shared with another process). :meth:`FakePCA9685Bus.from_file`
+maps a 256-byte file, so several processes (the driver and its motor watchdog) drive one simulated
+HAT; each transaction then holds an ``flock`` on the file, as the kernel's I2C adapter lock makes a
+real transfer atomic.
+
+Write log (test aid, invisible over I2C): the chip ignores the reserved registers 0x46..0xF9 and
+reads them as 0, so the fake keeps there a little-endian ``uint32`` write sequence number
+(:attr:`FakePCA9685Bus.write_seq`, +1 per write transaction carrying data) and, per channel, the
+sequence number of the last transaction that wrote one of its registers
+(:meth:`FakePCA9685Bus.channel_write_seq`; ALL_LED writes stamp every channel).
 """
 
+from contextlib import contextmanager
 import errno
+import fcntl
+import mmap
+import os
 
 MODE1 = 0x00
 MODE2 = 0x01
@@ -46,6 +59,11 @@ MOTORKIT_CHANNELS = {1: (8, 9, 10), 2: (13, 11, 12), 3: (2, 3, 4), 4: (7, 5, 6)}
 #: PCA9685 internal oscillator, Hz (datasheet section 7.3.5).
 OSCILLATOR_HZ = 25_000_000
 
+#: Write log in the reserved register range (see the module docstring): global sequence number,
+#: then 16 per-channel sequence numbers, each a little-endian uint32.
+LOG_SEQ = 0x48
+LOG_CHANNEL_SEQ = 0x4C
+
 
 class FakePCA9685Bus:
     """An I2C bus holding one simulated PCA9685 at ``address``.
@@ -55,6 +73,8 @@ class FakePCA9685Bus:
         registers: optional writable buffer of 256 bytes to use as the register file
             (default: a fresh ``bytearray(256)`` with power-on values).
         fail: if True every transaction raises ``OSError(EREMOTEIO)`` (a dead bus).
+        lock_fd: optional file descriptor ``flock``-ed around every transaction (set by
+            :meth:`from_file`, so transactions of several processes do not interleave).
 
     Attributes:
         registers: the register file.
@@ -65,8 +85,10 @@ class FakePCA9685Bus:
 
     """
 
-    def __init__(self, address=0x60, *, registers=None, fail=False):
+    def __init__(self, address=0x60, *, registers=None, fail=False, lock_fd=None):
         self.address = address
+        self._lock_fd = lock_fd
+        self._lock_depth = 0
         if registers is None:
             registers = bytearray(256)
             self.power_on_reset(registers)
@@ -88,6 +110,54 @@ class FakePCA9685Bus:
             registers[LED0_ON_L + 4 * index + 3] = FULL_BIT
         for reg, value in _POWER_ON.items():
             registers[reg] = value
+
+    @classmethod
+    def from_file(cls, path, address=0x60):
+        """Open a simulated HAT whose register file is ``mmap`` -ed from the file ``path``.
+
+        A missing or empty file is created with the power-on register values. Every process
+        that opens the same file sees (and drives) the same chip.
+
+        Raises:
+            OSError: the file cannot be created, opened or mapped.
+            ValueError: the file exists but is not 256 bytes long.
+
+        """
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                size = os.fstat(fd).st_size
+                if size == 0:
+                    initial = bytearray(256)
+                    cls.power_on_reset(initial)
+                    os.write(fd, initial)
+                elif size != 256:
+                    raise ValueError(f'{path} is {size} bytes, a simulated PCA9685 register '
+                                     f'file must be 256 bytes')
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            registers = mmap.mmap(fd, 256)
+        except BaseException:
+            os.close(fd)
+            raise
+        return cls(address, registers=registers, lock_fd=fd)
+
+    @contextmanager
+    def _transaction(self):
+        """Hold the inter-process lock (if any) for one transaction (re-entrant)."""
+        if self._lock_fd is None:
+            yield
+            return
+        if self._lock_depth == 0:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        self._lock_depth += 1
+        try:
+            yield
+        finally:
+            self._lock_depth -= 1
+            if self._lock_depth == 0:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     # --- busio.I2C interface -------------------------------------------------------------------
 
@@ -115,34 +185,44 @@ class FakePCA9685Bus:
             RuntimeError: if the bus is not locked (as busio does).
 
         """
-        self._begin(address)
-        data = bytes(buffer[start:len(buffer) if end is None else end])
-        if not data:
-            return  # an address probe
-        self.bytes_written += len(data)
-        self._pointer = data[0]
-        for value in data[1:]:
-            self._write_register(self._pointer, value)
-            self._advance()
+        with self._transaction():
+            self._begin(address)
+            data = bytes(buffer[start:len(buffer) if end is None else end])
+            if not data:
+                return  # an address probe
+            self.bytes_written += len(data)
+            self._pointer = data[0]
+            if len(data) > 1:
+                seq = self.write_seq + 1
+                self._put_u32(LOG_SEQ, seq)
+            for value in data[1:]:
+                self._write_register(self._pointer, value, seq)
+                self._advance()
 
     def readfrom_into(self, address, buffer, *, start=0, end=None):
         """Read registers from the current pointer into ``buffer[start:end]``."""
-        self._begin(address)
-        end = len(buffer) if end is None else end
-        for index in range(start, end):
-            buffer[index] = self._read_register(self._pointer)
-            self._advance()
-        self.bytes_read += max(0, end - start)
+        with self._transaction():
+            self._begin(address)
+            end = len(buffer) if end is None else end
+            for index in range(start, end):
+                buffer[index] = self._read_register(self._pointer)
+                self._advance()
+            self.bytes_read += max(0, end - start)
 
     def writeto_then_readfrom(self, address, out_buffer, in_buffer, *, out_start=0, out_end=None,
                               in_start=0, in_end=None):
         """Write the register pointer (and data) then read back, with a repeated start."""
-        self.writeto(address, out_buffer, start=out_start, end=out_end)
-        self.transactions -= 1  # one combined transaction
-        self.readfrom_into(address, in_buffer, start=in_start, end=in_end)
+        with self._transaction():
+            self.writeto(address, out_buffer, start=out_start, end=out_end)
+            self.transactions -= 1  # one combined transaction
+            self.readfrom_into(address, in_buffer, start=in_start, end=in_end)
 
     def deinit(self):
-        """Release the bus (no-op)."""
+        """Release the bus: unmap and close a file-backed register store (else a no-op)."""
+        if self._lock_fd is not None:
+            self.registers.close()
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     # --- decoding helpers ----------------------------------------------------------------------
 
@@ -169,6 +249,25 @@ class FakePCA9685Bus:
     def motor_duties(self, motor):
         """Return ``(pwm, in_positive, in_negative)`` duty cycles of MotorKit motor 1..4."""
         return tuple(self.duty_cycle(ch) for ch in MOTORKIT_CHANNELS[motor])
+
+    def all_off(self):
+        """Return True if every channel's effective duty cycle is 0 (no output drives)."""
+        return all(self.duty_cycle(ch) == 0 for ch in range(16))
+
+    @property
+    def write_seq(self):
+        """Number of data-carrying write transactions since power-on (write log)."""
+        return self._get_u32(LOG_SEQ)
+
+    def channel_write_seq(self, channel):
+        """Return :attr:`write_seq` of the last transaction that wrote ``channel`` (0 = never)."""
+        return self._get_u32(LOG_CHANNEL_SEQ + 4 * channel)
+
+    def _get_u32(self, offset):
+        return int.from_bytes(self.registers[offset:offset + 4], 'little')
+
+    def _put_u32(self, offset, value):
+        self.registers[offset:offset + 4] = (value & 0xFFFFFFFF).to_bytes(4, 'little')
 
     @property
     def sleeping(self):
@@ -205,17 +304,20 @@ class FakePCA9685Bus:
             return 0
         return self.registers[reg]
 
-    def _write_register(self, reg, value):
+    def _write_register(self, reg, value, seq):
         regs = self.registers
         if reg == MODE1:
             regs[MODE1] = value & ~MODE1_RESTART & 0xFF
         elif reg <= LED15_OFF_H:
             regs[reg] = value
+            if reg >= LED0_ON_L:
+                self._put_u32(LOG_CHANNEL_SEQ + 4 * ((reg - LED0_ON_L) // 4), seq)
         elif ALL_LED_ON_L <= reg <= ALL_LED_OFF_H:
             regs[reg] = value
             offset = reg - ALL_LED_ON_L
             for channel in range(16):
                 regs[LED0_ON_L + 4 * channel + offset] = value
+                self._put_u32(LOG_CHANNEL_SEQ + 4 * channel, seq)
         elif reg == PRE_SCALE:
             if regs[MODE1] & MODE1_SLEEP:
                 regs[PRE_SCALE] = value
