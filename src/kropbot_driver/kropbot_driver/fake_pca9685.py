@@ -144,8 +144,11 @@ class FakePCA9685Bus:
         return cls(address, registers=registers, lock_fd=fd)
 
     @contextmanager
-    def _transaction(self):
-        """Hold the inter-process lock (if any) for one transaction (re-entrant)."""
+    def transaction(self):
+        """Context manager: hold the inter-process lock (if any), e.g. for a consistent snapshot.
+
+        Re-entrant; used by every transaction, so a reader inside it never sees half a write.
+        """
         if self._lock_fd is None:
             yield
             return
@@ -185,7 +188,7 @@ class FakePCA9685Bus:
             RuntimeError: if the bus is not locked (as busio does).
 
         """
-        with self._transaction():
+        with self.transaction():
             self._begin(address)
             data = bytes(buffer[start:len(buffer) if end is None else end])
             if not data:
@@ -201,7 +204,7 @@ class FakePCA9685Bus:
 
     def readfrom_into(self, address, buffer, *, start=0, end=None):
         """Read registers from the current pointer into ``buffer[start:end]``."""
-        with self._transaction():
+        with self.transaction():
             self._begin(address)
             end = len(buffer) if end is None else end
             for index in range(start, end):
@@ -212,7 +215,7 @@ class FakePCA9685Bus:
     def writeto_then_readfrom(self, address, out_buffer, in_buffer, *, out_start=0, out_end=None,
                               in_start=0, in_end=None):
         """Write the register pointer (and data) then read back, with a repeated start."""
-        with self._transaction():
+        with self.transaction():
             self.writeto(address, out_buffer, start=out_start, end=out_end)
             self.transactions -= 1  # one combined transaction
             self.readfrom_into(address, in_buffer, start=in_start, end=in_end)
