@@ -91,6 +91,7 @@ def test_runner_starts_the_whole_stack_and_ctrl_c_stops_it(ros, wait_for, tmp_pa
     odom = ros.collect(Odometry, 'odom')
     runner = subprocess.Popen([str(ROOT / 'tools' / 'run')], env=env, stdout=log,
                               stderr=subprocess.STDOUT, start_new_session=True)
+    children = []
     try:
         wait_for(lambda: status and odom, 90, message='crowd/status and odom from the runner')
         page = wait_for(lambda: _get(f'http://127.0.0.1:{port}/'), 20, period=0.5,
@@ -103,6 +104,7 @@ def test_runner_starts_the_whole_stack_and_ctrl_c_stops_it(ros, wait_for, tmp_pa
         rc = runner.wait(20)
         log.close()
     text = (tmp_path / 'run.log').read_text(errors='replace')
+    print(text)
     assert f'http://127.0.0.1:{port}/' in text
     assert 'Traceback' not in text, text
     for child in children:
