@@ -103,8 +103,8 @@ def test_runner_starts_the_whole_stack_and_ctrl_c_stops_it(ros, wait_for, tmp_pa
         runner.send_signal(signal.SIGINT)
         rc = runner.wait(20)
         log.close()
-    text = (tmp_path / 'run.log').read_text(errors='replace')
-    print(text)
+        text = (tmp_path / 'run.log').read_text(errors='replace')
+        print(text)
     assert f'http://127.0.0.1:{port}/' in text
     assert 'Traceback' not in text, text
     for child in children:
