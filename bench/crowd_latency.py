@@ -98,10 +98,11 @@ class DdsProbe:
             pass
 
     def close(self):
-        """Shut the subscriber down."""
+        """Shut the subscriber down (the spin thread ends before the process exits)."""
+        self._rclpy.try_shutdown(context=self.context)
+        self._thread.join(5)
         self.executor.shutdown()
         self.node.destroy_node()
-        self._rclpy.try_shutdown(context=self.context)
 
 
 def latencies(sends, cmd):
