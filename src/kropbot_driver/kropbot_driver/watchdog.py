@@ -266,7 +266,6 @@ class WatchdogProcess:
             raise WatchdogError(
                 f'the motor watchdog did not arm within {ready_timeout} s (exit code '
                 f'{proc.returncode}; its message is above)')
-        watchdog.beat()
         return watchdog
 
     @property
