@@ -1,0 +1,85 @@
+"""Smoke tests of the benchmark suite: each ``bench/<scenario>.py --short`` runs as a subprocess.
+
+Checks only that a scenario exits 0, prints its table and writes strict JSON with the expected
+keys and finite numbers; no timing is asserted (benchmarks judge nothing). The server scenarios
+start their own nodes, in this test run's ROS_DOMAIN_ID (conftest.py).
+"""
+
+import json
+import math
+import os
+from pathlib import Path
+import subprocess
+import sys
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / 'bench'
+
+# scenario -> (table title fragment, keys every row must have with a finite number)
+SCENARIOS = {
+    'fusion_scaling': ('Fusion tick time', ['voters', 'median_ms', 'p95_ms', 'add_new_us']),
+    'motor_cost': ('Two-motor update cost', ['transactions', 'bytes_written', 'cpu_us']),
+    'camera_cost': ('Camera CPU per frame', ['node_ms', 'bare_encode_ms', 'ratio_node',
+                                              'ratio_encode_path']),
+    'crowd_latency': ('Crowd path', ['clients', 'offered_votes_s', 'accepted_votes_s',
+                                     'p50_ms', 'p95_ms', 'p99_ms', 'gateway_cpu_pct',
+                                     'vote_cpu_pct', 'gateway_rss_mb', 'vote_rss_mb',
+                                     'client_cpu_pct']),
+    'video_fanout': ('Video fan-out', ['viewers', 'stalled', 'fps_min', 'fps_median', 'p50_ms',
+                                       'p95_ms', 'p99_ms', 'gateway_cpu_pct', 'gateway_rss_mb',
+                                       'client_cpu_pct']),
+}
+
+
+def _finite_numbers(value):
+    """Yield every number nested in ``value``."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, (int, float)):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _finite_numbers(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _finite_numbers(v)
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize('scenario', sorted(SCENARIOS))
+def test_bench_short(scenario, tmp_path):
+    """``--short`` exits 0, prints the table and writes well-formed JSON with finite figures."""
+    out = tmp_path / f'{scenario}.json'
+    env = dict(os.environ, PYTHONUNBUFFERED='1')
+    proc = subprocess.run([sys.executable, str(BENCH / f'{scenario}.py'), '--short',
+                           '--json', str(out)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=80)
+    assert proc.returncode == 0, f'stdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-4000:]}'
+    title, keys = SCENARIOS[scenario]
+    assert title in proc.stdout
+    for key in keys:
+        assert key in proc.stdout.split(title, 1)[1], f'column {key} missing from the table'
+    data = json.loads(out.read_text(), parse_constant=lambda c: pytest.fail(f'{c} in JSON'))
+    assert data['scenario'] == scenario
+    assert {'machine', 'params', 'rows', 'time'} <= set(data)
+    assert data['machine']['cores'] >= 1
+    assert data['rows'], 'no result rows'
+    for row in data['rows']:
+        for key in keys:
+            assert isinstance(row.get(key), (int, float)), (key, row)
+            assert math.isfinite(row[key]), (key, row)
+        for number in _finite_numbers(row):
+            assert math.isfinite(number)
+
+
+def test_help_describes_every_scenario():
+    """Every scenario answers ``--help`` with its description and the common options."""
+    for scenario in SCENARIOS:
+        proc = subprocess.run([sys.executable, str(BENCH / f'{scenario}.py'), '--help'],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert '--short' in proc.stdout and '--json' in proc.stdout
+        if scenario in ('crowd_latency', 'video_fanout'):
+            assert '--url' in proc.stdout
