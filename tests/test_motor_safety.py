@@ -1,7 +1,11 @@
 """Motor safety with real processes: the driver (motorkit backend, the real MotorKit) and its motor
 watchdog share a simulated PCA9685 whose registers live in a file (``i2c_bus: fake:<path>``); the
 test reads the same registers with the fake's decoder.
+
+Every test runs its nodes in a namespace of its own, so a stray node of another run that happens
+to share the DDS domain (the default domain id is derived from the pytest pid) cannot answer.
 """
+import itertools
 import math
 import os
 import signal
@@ -23,12 +27,18 @@ pytestmark = pytest.mark.dds
 FULL = 0xFFFF
 WATCHDOG_TIMEOUT = 0.25
 IN_CHANNELS = [ch for m in (1, 2) for ch in MOTORKIT_CHANNELS[m][1:]]
+_COUNTER = itertools.count()
 
 
 def twist(v, w):
     msg = Twist()
     msg.linear.x, msg.angular.z = v, w
     return msg
+
+
+@pytest.fixture
+def ns():
+    return f'/motor_safety_{os.getpid()}_{next(_COUNTER)}'
 
 
 @pytest.fixture
@@ -39,10 +49,10 @@ def hat(tmp_path):
     bus.deinit()
 
 
-def start_driver(start_node, path, wait_for, **params):
+def start_driver(start_node, path, wait_for, ns, **params):
     proc = start_node('kropbot_driver', 'driver_node', 'driver', params={
         'backend': 'motorkit', 'i2c_bus': f'fake:{path}', 'watchdog_timeout': WATCHDOG_TIMEOUT,
-        **params})
+        **params}, extra_args=['-r', f'__ns:={ns}'])
     wait_for(lambda: 'driver ready' in proc.log() or not proc.alive(), 20.0,
              message='driver start')
     assert proc.alive(), proc.log()
@@ -52,8 +62,8 @@ def start_driver(start_node, path, wait_for, **params):
     return proc, watchdogs[0]
 
 
-def drive_forward(ros, bus, wait_for):
-    pub = ros.node.create_publisher(Twist, 'cmd_vel', 10)
+def drive_forward(ros, bus, wait_for, ns):
+    pub = ros.node.create_publisher(Twist, f'{ns}/cmd_vel', 10)
 
     def driving():
         pub.publish(twist(0.3, 0.0))
@@ -71,10 +81,10 @@ def gone(process):
         return True
 
 
-def test_sigkill_of_driver_turns_all_outputs_off(start_node, ros, wait_for, hat):
+def test_sigkill_of_driver_turns_all_outputs_off(start_node, ros, wait_for, hat, ns):
     path, bus = hat
-    proc, watchdog = start_driver(start_node, path, wait_for)
-    drive_forward(ros, bus, wait_for)
+    proc, watchdog = start_driver(start_node, path, wait_for, ns)
+    drive_forward(ros, bus, wait_for, ns)
     assert not bus.all_off()
     start = time.monotonic()
     proc.signal(signal.SIGKILL)
@@ -87,10 +97,10 @@ def test_sigkill_of_driver_turns_all_outputs_off(start_node, ros, wait_for, hat)
     assert 'heartbeat pipe closed' in proc.log() and 'turned off' in proc.log()
 
 
-def test_stalled_driver_is_stopped_and_recovers(start_node, ros, wait_for, hat):
+def test_stalled_driver_is_stopped_and_recovers(start_node, ros, wait_for, hat, ns):
     path, bus = hat
-    proc, watchdog = start_driver(start_node, path, wait_for)
-    pub = drive_forward(ros, bus, wait_for)
+    proc, watchdog = start_driver(start_node, path, wait_for, ns)
+    pub = drive_forward(ros, bus, wait_for, ns)
     proc.signal(signal.SIGSTOP)
     start = time.monotonic()
     try:
@@ -103,7 +113,7 @@ def test_stalled_driver_is_stopped_and_recovers(start_node, ros, wait_for, hat):
     assert 'silent for 0.25 s' in proc.log()
     # the driver notices, re-arms a new watchdog, re-initialises the HAT and drives again
     wait_for(lambda: 'motor watchdog re-armed' in proc.log(), 10.0, message='re-armed')
-    drive_forward(ros, bus, wait_for)
+    drive_forward(ros, bus, wait_for, ns)
     pub.publish(twist(0.0, 0.0))
     children = psutil.Process(proc.proc.pid).children()
     assert len(children) == 1 and children[0].pid != watchdog.pid
@@ -128,12 +138,12 @@ def consistent(duties):
             and (positive == negative in (0, FULL) or 0 in (positive, negative)))
 
 
-def test_non_finite_and_absurd_commands(start_node, ros, wait_for, hat):
+def test_non_finite_and_absurd_commands(start_node, ros, wait_for, hat, ns):
     path, bus = hat
     timeout = 0.5
-    proc, _ = start_driver(start_node, path, wait_for, cmd_vel_timeout=timeout)
-    diags = ros.collect(DiagnosticArray, 'diagnostics')
-    pub = ros.node.create_publisher(Twist, 'cmd_vel', 10)
+    proc, _ = start_driver(start_node, path, wait_for, ns, cmd_vel_timeout=timeout)
+    diags = ros.collect(DiagnosticArray, f'{ns}/diagnostics')
+    pub = ros.node.create_publisher(Twist, f'{ns}/cmd_vel', 10)
     weird = [math.nan, math.inf, -math.inf, 1e9, -0.0, 5e-324, -5e-324, -1e308, 1e308, 0.2]
     stop = threading.Event()
     only_non_finite = threading.Event()
@@ -206,12 +216,19 @@ def _other_valid_value(spec):
     return 'fake:/tmp/other' if spec.name == 'i2c_bus' else 'other_frame'
 
 
-def _call(ros, wait_for, srv_type, name, request):
+def _call(ros, wait_for, srv_type, name, request, attempts=5):
+    """Call a service; retried because Fast DDS may drop a reply sent before the client's reply
+    reader is matched ("failed to send response (timeout)")."""
     client = ros.node.create_client(srv_type, name)
     wait_for(lambda: client.service_is_ready(), 15.0, period=0.1, message=f'{name} service')
-    future = client.call_async(request)
-    wait_for(future.done, 10.0, message=f'{name} reply')
-    return future.result()
+    for _ in range(attempts):
+        future = client.call_async(request)
+        try:
+            wait_for(future.done, 3.0, message=f'{name} reply')
+            return future.result()
+        except AssertionError:
+            client.remove_pending_request(future)
+    raise AssertionError(f'no reply from {name} after {attempts} attempts')
 
 
 def _set_and_get(ros, wait_for, node, values):
@@ -230,33 +247,37 @@ def _plain(value):
             ParameterType.PARAMETER_STRING: value.string_value}[value.type]
 
 
-def test_safety_parameters_are_read_only_at_run_time(start_node, ros, wait_for, hat):
+def test_safety_parameters_are_read_only_at_run_time(start_node, ros, wait_for, hat, ns):
     path, _ = hat
-    driver, _ = start_driver(start_node, path, wait_for)
-    vote = start_node('kropbot_vote', 'vote_node', 'vote')
+    driver, _ = start_driver(start_node, path, wait_for, ns)
+    vote = start_node('kropbot_vote', 'vote_node', 'vote', extra_args=['-r', f'__ns:={ns}'])
     read_only = [s for s in config.PARAMETERS if s.read_only]
     assert {'max_wheel_speed', 'cmd_vel_timeout', 'wheel_separation', 'watchdog',
             'watchdog_timeout', 'i2c_bus'} <= {s.name for s in read_only}
-    before = _call(ros, wait_for, GetParameters, 'driver/get_parameters',
+    before = _call(ros, wait_for, GetParameters, f'{ns}/driver/get_parameters',
                    GetParameters.Request(names=[s.name for s in read_only])).values
     wanted = {s.name: _other_valid_value(s) for s in read_only}
     wanted['trim_left'] = 0.9                   # control: a writable parameter is accepted
-    results, after = _set_and_get(ros, wait_for, 'driver', wanted)
+    results, after = _set_and_get(ros, wait_for, f'{ns}/driver', wanted)
     assert results['trim_left'].successful and _plain(after['trim_left']) == 0.9
     for spec, old in zip(read_only, before):
         assert not results[spec.name].successful, spec.name
         assert _plain(after[spec.name]) == _plain(old) != wanted[spec.name], spec.name
-    results, after = _set_and_get(ros, wait_for, 'vote', {'max_linear': 4.0, 'max_angular': 4.0})
-    assert not results['max_linear'].successful and not results['max_angular'].successful
-    assert _plain(after['max_linear']) == 0.3 and _plain(after['max_angular']) == 1.5
+    limits = ['max_linear', 'max_angular']
+    before = _call(ros, wait_for, GetParameters, f'{ns}/vote/get_parameters',
+                   GetParameters.Request(names=limits)).values
+    results, after = _set_and_get(ros, wait_for, f'{ns}/vote', dict.fromkeys(limits, 4.0))
+    for name, old in zip(limits, before):
+        assert not results[name].successful, name
+        assert _plain(after[name]) == _plain(old) != 4.0, name
     assert driver.alive() and vote.alive()
 
 
 @pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGINT])
-def test_last_motor_write_on_shutdown_is_a_release(start_node, ros, wait_for, hat, sig):
+def test_last_motor_write_on_shutdown_is_a_release(start_node, ros, wait_for, hat, ns, sig):
     path, bus = hat
-    proc, watchdog = start_driver(start_node, path, wait_for)   # stop_mode brake
-    drive_forward(ros, bus, wait_for)
+    proc, watchdog = start_driver(start_node, path, wait_for, ns)   # stop_mode brake
+    drive_forward(ros, bus, wait_for, ns)
     driving_seq = bus.write_seq
     proc.signal(sig)
     assert proc.proc.wait(10.0) == 0
