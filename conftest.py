@@ -1,11 +1,13 @@
 """Workspace-wide pytest fixtures: DDS isolation and real ROS 2 node processes.
 
-Every test run gets its own ``ROS_DOMAIN_ID`` (derived from the pytest process id unless
-``KROPBOT_TEST_DOMAIN_ID`` is set) and ``ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST``, so parallel
-runs, a running stack and the LAN never cross-talk. The variables are set before any test imports
+Every test run gets its own ``ROS_DOMAIN_ID`` (claimed with a lock file so concurrent runs on
+one machine never share it, unless ``KROPBOT_TEST_DOMAIN_ID`` is set) and
+``ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST``, so parallel runs, a running stack and the LAN never
+cross-talk. The variables are set before any test imports
 rclpy, and are inherited by every node process a test starts.
 """
 
+import fcntl
 import os
 from pathlib import Path
 import threading
@@ -17,8 +19,39 @@ import pytest
 ROOT = Path(__file__).resolve().parent
 os.environ.setdefault('KROPBOT_ROOT', str(ROOT))
 
-os.environ['ROS_DOMAIN_ID'] = os.environ.get(
-    'KROPBOT_TEST_DOMAIN_ID', str(10 + os.getpid() % 90))
+
+def _lock_domain(domain):
+    lock = open(f'/tmp/kropbot-domain-{domain}.lock', 'w')
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.close()
+        return False
+    _DOMAIN_LOCKS.append(lock)  # keep the lock (and its fd) for the whole run
+    return True
+
+
+def _claim_domain_id():
+    """Return a ROS_DOMAIN_ID no other test run on this machine holds (1..101).
+
+    Each candidate is claimed with an exclusive ``flock`` on ``/tmp/kropbot-domain-<id>.lock``
+    held for the life of this pytest process, so concurrent runs (CI, developers, benchmarks
+    using their own ids) never share a DDS domain. ``KROPBOT_TEST_DOMAIN_ID`` forces an id.
+    """
+    forced = os.environ.get('KROPBOT_TEST_DOMAIN_ID')
+    if forced:
+        _lock_domain(forced)  # best effort: keeps automatic runs off this id
+        return forced
+    start = os.getpid() % 101
+    for i in range(101):
+        domain = 1 + (start + i) % 101
+        if _lock_domain(domain):
+            return str(domain)
+    raise RuntimeError('no free ROS_DOMAIN_ID in 1..101 on this machine')
+
+
+_DOMAIN_LOCKS = []
+os.environ['ROS_DOMAIN_ID'] = _claim_domain_id()
 os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
 os.environ.pop('ROS_STATIC_PEERS', None)
 os.environ.setdefault('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp')
