@@ -20,7 +20,14 @@ from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from kropbot_vote.msgconv import import_message, msg_to_dict
-from kropbot_vote.server import PARAMETERS, Bridge, GatewayServer, ServerThread, config_from_params
+from kropbot_vote.server import (
+    PARAMETERS,
+    Bridge,
+    GatewayServer,
+    ServerThread,
+    config_from_params,
+    raise_fd_limit,
+)
 
 VOTE_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
                       history=HistoryPolicy.KEEP_LAST)
@@ -99,6 +106,14 @@ class GatewayNode(Node):
                 f'web page not found at {config.web_root!r}: GET / answers 404, the WebSocket '
                 'still works (build web/ and reinstall kropbot_bringup)')
             config.web_root = None
+        try:
+            soft, needed = raise_fd_limit(config.max_connections)
+        except (OSError, ValueError) as exc:
+            soft, needed = str(exc), config.max_connections
+        if not isinstance(soft, int) or soft < needed:
+            self.get_logger().warning(
+                f'file descriptor limit {soft} is below max_connections + reserve ({needed}): '
+                'raise it (ulimit -n) or lower max_connections')
         self._vote_pubs = {}
         self._viewer_subs = {}
         for topic in config.publish_allow:  # created up front so DDS discovery is done early

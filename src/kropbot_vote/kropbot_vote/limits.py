@@ -44,6 +44,8 @@ class TokenBucket:
 class AbuseMeter:
     """Detect sustained floods: more than ``limit`` events within any ``window`` s.
 
+    An event may carry a weight (e.g. its size in bytes), so the same meter bounds a byte rate.
+
     Events are counted in one-second bins, so memory is O(window) whatever the flood rate.
 
     Args:
@@ -57,15 +59,15 @@ class AbuseMeter:
         self.window = max(1, int(window))
         self._bins = deque()  # (second, count), oldest first
 
-    def hit(self, now):
-        """Count one event at ``now`` (s); return True if the window now exceeds the limit."""
+    def hit(self, now, weight=1):
+        """Count ``weight`` events (e.g. bytes) at ``now`` (s); True if over the limit."""
         second = int(now // 1)
         while self._bins and self._bins[0][0] <= second - self.window:
             self._bins.popleft()
         if self._bins and self._bins[-1][0] == second:
-            self._bins[-1][1] += 1
+            self._bins[-1][1] += weight
         else:
-            self._bins.append([second, 1])
+            self._bins.append([second, weight])
         return sum(count for _, count in self._bins) > self.limit
 
 

@@ -16,6 +16,7 @@ import base64
 from dataclasses import dataclass, field
 import json
 import math
+import re
 import secrets
 
 import cbor2
@@ -33,6 +34,12 @@ UNSUPPORTED_OPS = (
 # RFC 8746 typed-array tags (little endian), as rosbridge's cbor_conversion uses them.
 _CBOR_ARRAY_TAGS = {'b': 72, 'h': 77, 'H': 69, 'i': 78, 'I': 70, 'l': 79, 'L': 71,
                     'q': 79, 'Q': 71, 'f': 85, 'd': 86}
+
+
+MAX_JSON_DEPTH = 32  # nesting levels; a vote needs 4 (op > msg > twist > linear)
+MAX_STATUS_TEXT = 200  # characters of a status message (no echo of huge client values)
+# A JSON string (possibly unterminated) or a bracket; unrolled loop, linear time.
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]')
 
 
 class ProtocolError(ValueError):
@@ -103,8 +110,57 @@ def parse_allow_entries(entries, namespace='/'):
     return out
 
 
+def json_too_deep(text, limit=MAX_JSON_DEPTH):
+    """Return True if the JSON ``text`` nests arrays/objects more than ``limit`` levels deep.
+
+    Checked before ``json.loads`` so a hostile ``[[[[...`` can neither hit the parser's
+    recursion limit nor cost more than one linear scan: if the text has at most ``limit``
+    brackets in total it cannot be too deep (fast path, ``str.count``); otherwise brackets are
+    counted outside JSON strings with one regex pass. Malformed text may give either answer;
+    ``json.loads`` then rejects it.
+    """
+    if text.count('[') + text.count('{') <= limit:
+        return False
+    depth = 0
+    for match in _JSON_TOKEN.finditer(text):
+        char = match.group()[0]
+        if char in '[{':
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in ']}':
+            depth -= 1
+    return False
+
+
+def parse_json(text):
+    """Parse one client message with the protections the gateway needs.
+
+    Returns:
+        the decoded JSON value.
+
+    Raises:
+        ProtocolError: on invalid JSON, nesting deeper than :data:`MAX_JSON_DEPTH` or an
+            integer with too many digits. (Python's ``NaN``/``Infinity`` literals parse;
+            the vote check refuses non-finite numbers and ids must be finite.)
+
+    """
+    if json_too_deep(text):
+        raise ProtocolError(f'JSON nested deeper than {MAX_JSON_DEPTH} levels')
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:  # RecursionError: belt and braces
+        raise ProtocolError(f'malformed JSON: {exc}') from None
+
+
 def status(level, msg, op_id=None):
-    """Return a rosbridge ``status`` op dict (``level`` is error, warning, info or none)."""
+    """Return a rosbridge ``status`` op dict (``level`` is error, warning, info or none).
+
+    ``msg`` is cut to :data:`MAX_STATUS_TEXT` characters, so a reply never echoes a large client
+    value back.
+    """
+    if len(msg) > MAX_STATUS_TEXT:
+        msg = msg[:MAX_STATUS_TEXT - 3] + '...'
     out = {'op': 'status', 'level': level, 'msg': msg}
     if op_id is not None:
         out['id'] = op_id
@@ -114,9 +170,13 @@ def status(level, msg, op_id=None):
 def _finite_number(value, where):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ProtocolError(f'{where} must be a number, got {value!r}')
+    try:
+        value = float(value)  # a huge JSON integer raises OverflowError here
+    except OverflowError:
+        raise ProtocolError(f'{where} must be finite, got a huge integer') from None
     if not math.isfinite(value):
         raise ProtocolError(f'{where} must be finite, got {value!r}')
-    return float(value)
+    return value
 
 
 def sanitize_vote(msg):
@@ -214,7 +274,11 @@ class SessionLimits:
         vote_burst: token bucket capacity (votes).
         abuse_factor: a connection sending more than ``abuse_factor`` x ``votes_per_second``
             messages per second averaged over ``abuse_window`` s is closed with 1008.
-        abuse_window: window of the abuse check (s).
+        abuse_window: window of the abuse checks (s).
+        abuse_bytes_per_second: a connection sending more than this many characters (about
+            bytes) per second averaged over ``abuse_window`` is closed with 1008.
+        max_errors: a connection whose messages get more than this many ``status`` errors
+            within ``abuse_window`` (garbage, refused ops) is closed with 1008.
 
     """
 
@@ -222,6 +286,8 @@ class SessionLimits:
     vote_burst: int = 10
     abuse_factor: float = 10.0
     abuse_window: int = 5
+    abuse_bytes_per_second: int = 16384
+    max_errors: int = 20
 
 
 @dataclass
@@ -256,33 +322,56 @@ class Session:
         self._abuse = AbuseMeter(
             self.limits.abuse_factor * self.limits.votes_per_second * self.limits.abuse_window,
             self.limits.abuse_window)
+        self._bytes = AbuseMeter(self.limits.abuse_bytes_per_second * self.limits.abuse_window,
+                                 self.limits.abuse_window)
+        self._errors = AbuseMeter(self.limits.max_errors, self.limits.abuse_window)
 
     def _count(self, key):
         self.stats[key] = self.stats.get(key, 0) + 1
 
     def handle_text(self, text, now):
-        """Handle one incoming text frame at time ``now`` (s); return a list of actions."""
+        """Handle one incoming text frame at time ``now`` (s); return a list of actions.
+
+        Never raises: malformed or refused messages give one ``status`` error :class:`Reply`
+        and no other action; floods (message rate, byte rate, too many errors) give
+        ``Close(1008)``.
+        """
         self._count('messages')
         if self._abuse.hit(now):
             self._count('abuse_closed')
             return [Close(1008, 'message flood')]
+        if self._bytes.hit(now, len(text)):
+            self._count('abuse_closed')
+            return [Close(1008, 'byte flood')]
+        actions = self._handle(text, now)
+        if any(isinstance(a, Reply) and a.payload.get('level') == 'error' for a in actions):
+            if self._errors.hit(now):
+                self._count('abuse_closed')
+                return [Close(1008, 'too many malformed or refused messages')]
+        return actions
+
+    def _handle(self, text, now):
         try:
-            request = json.loads(text)
-        except ValueError as exc:
+            request = parse_json(text)
+        except ProtocolError as exc:
             self._count('malformed')
-            return [Reply(status('error', f'malformed JSON: {exc}'))]
+            return [Reply(status('error', str(exc)))]
         if not isinstance(request, dict):
             self._count('malformed')
             return [Reply(status('error', 'a rosbridge message must be a JSON object'))]
         op_id = request.get('id')
         if not isinstance(op_id, (str, int, float)) or isinstance(op_id, bool):
             op_id = None
+        elif isinstance(op_id, float) and not math.isfinite(op_id):
+            op_id = None  # NaN/Infinity cannot be echoed in valid JSON
+        elif isinstance(op_id, str) and len(op_id) > 256:
+            op_id = op_id[:256]
         op = request.get('op')
         handler = {
             'advertise': self._advertise, 'unadvertise': self._unadvertise,
             'publish': self._publish, 'subscribe': self._subscribe,
             'unsubscribe': self._unsubscribe,
-        }.get(op)
+        }.get(op) if isinstance(op, str) else None
         if handler is None:
             self._count('unsupported_op')
             if not isinstance(op, str):
@@ -348,11 +437,16 @@ class Session:
             self._count('forbidden_topic')
             raise ProtocolError(f'subscribing to {client_topic!r} is not allowed')
         self._check_type(request, self.subscribe_allow[topic])
-        compression = request.get('compression', 'none') or 'none'
-        if compression not in COMPRESSIONS:
+        # Absent, null or '' mean the default; any other falsy value (0, false, []) is an error.
+        compression = request.get('compression')
+        if compression in (None, ''):
+            compression = 'none'
+        if not isinstance(compression, str) or compression not in COMPRESSIONS:
             raise ProtocolError(f'compression {compression!r} not supported (use none or cbor)')
-        throttle = request.get('throttle_rate', 0) or 0
-        queue_length = request.get('queue_length', 0) or 0
+        throttle = request.get('throttle_rate')
+        throttle = 0 if throttle is None else throttle
+        queue_length = request.get('queue_length')
+        queue_length = 0 if queue_length is None else queue_length
         for key, value in (('throttle_rate', throttle), ('queue_length', queue_length)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ProtocolError(f'{key} must be a non-negative integer, got {value!r}')

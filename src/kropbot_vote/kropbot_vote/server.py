@@ -39,6 +39,8 @@ from kropbot_vote.protocol import (
 
 CLOSE_UNSUPPORTED_DATA = 1003
 WRITE_LIMIT = 64 * 1024  # bytes buffered per connection before send() waits (drain)
+BACKLOG = 1024  # listen() backlog: a burst of connects queues here instead of SYN retries
+FD_RESERVE = 256  # file descriptors kept for DDS, files and handshakes in progress
 
 
 class Bridge:
@@ -190,6 +192,7 @@ class GatewayServer:
         self.port = None
         self._throttled = ThrottledLog(log.warning, period=5.0)
         self._clients = {}  # connection -> Session
+        self._admitted = {}  # connection -> address, from process_request until TCP close
         self._per_address = {}
         self._channels = {}
         self._server = None
@@ -206,7 +209,8 @@ class GatewayServer:
             self._handler, cfg.address, cfg.port, process_request=self._process_request,
             max_size=cfg.max_message_size, open_timeout=cfg.handshake_timeout,
             ping_interval=cfg.ping_interval or None, ping_timeout=cfg.ping_timeout or None,
-            compression=None, write_limit=WRITE_LIMIT, server_header='KropBot')
+            compression=None, write_limit=WRITE_LIMIT, server_header='KropBot',
+            backlog=BACKLOG)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self):
@@ -231,7 +235,7 @@ class GatewayServer:
         if not origin_allowed(origin, request.headers.get('Host'), cfg.allowed_origins):
             self._count('refused_origin', f'refused WebSocket from Origin {origin[:100]!r}')
             return connection.respond(http.HTTPStatus.FORBIDDEN, 'Origin not allowed\n')
-        if len(self._clients) >= cfg.max_connections:
+        if len(self._admitted) >= cfg.max_connections:
             self._count('refused_max_connections',
                         f'refused connection: {cfg.max_connections} connections open')
             return connection.respond(http.HTTPStatus.SERVICE_UNAVAILABLE,
@@ -243,7 +247,31 @@ class GatewayServer:
                         f'{cfg.max_connections_per_address} already open')
             return connection.respond(http.HTTPStatus.TOO_MANY_REQUESTS,
                                       'Too many connections from this address\n')
+        self._admit(connection, address)
         return None
+
+    def _admit(self, connection, address):
+        """Count an accepted handshake now, so simultaneous handshakes cannot exceed limits.
+
+        ``process_request`` runs synchronously in the loop, so check-and-count is atomic; the
+        slot is released when the TCP connection is lost, whether or not the handler ran.
+        """
+        self._admitted[connection] = address
+        self._per_address[address] = self._per_address.get(address, 0) + 1
+        connection.connection_lost_waiter.add_done_callback(
+            lambda _future: self._release(connection))
+
+    def _release(self, connection):
+        address = self._admitted.pop(connection, None)
+        if address is None:
+            return
+        self._per_address[address] -= 1
+        if not self._per_address[address]:
+            del self._per_address[address]
+
+    def connection_counts(self):
+        """Return ``(total, {address: n})`` of admitted connections (handshake accepted)."""
+        return len(self._admitted), dict(self._per_address)
 
     def _serve_static(self, request):
         path = static_file(self.config.web_root, request.path)
@@ -265,11 +293,9 @@ class GatewayServer:
 
     async def _handler(self, connection):
         cfg = self.config
-        address = connection.remote_address[0]
         session = Session(cfg.publish_allow, cfg.subscribe_allow, cfg.namespace, cfg.limits,
                           time.monotonic(), self.stats)
         self._clients[connection] = session
-        self._per_address[address] = self._per_address.get(address, 0) + 1
         self._count('connections')
         viewers = {}
         try:
@@ -292,9 +318,7 @@ class GatewayServer:
             for topic in list(viewers):
                 self._drop_viewer(connection, viewers, topic)
             del self._clients[connection]
-            self._per_address[address] -= 1
-            if not self._per_address[address]:
-                del self._per_address[address]
+            self._release(connection)  # also done on connection loss; idempotent
 
     async def _execute(self, connection, session, viewers, action):
         """Run one protocol action; return False when the connection must stop reading."""
@@ -438,7 +462,11 @@ PARAMETERS = {
     'vote_burst': (10, 'token bucket capacity, votes', (1, 1000)),
     'abuse_factor': (10.0, 'close 1008 when a connection sends more than this times '
                      'votes_per_second messages/s over abuse_window', (1.0, 1000.0)),
-    'abuse_window': (5, 'window of the flood check, s', (1, 60)),
+    'abuse_window': (5, 'window of the flood checks, s', (1, 60)),
+    'abuse_bytes_per_second': (16384, 'close 1008 when a connection sends more than this many '
+                               'bytes/s over abuse_window', (1024, 16 * 1024 * 1024)),
+    'max_errors': (20, 'close 1008 when more than this many messages of one connection are '
+                   'refused (status error) within abuse_window', (1, 100000)),
     'max_connections': (1000, 'WebSocket connections in total (HTTP 503 beyond)', (1, 100000)),
     'max_connections_per_address': (20, 'WebSocket connections per client IP (HTTP 429 beyond)',
                                     (1, 100000)),
@@ -501,4 +529,29 @@ def config_from_params(values, namespace='/'):
         ping_interval=float(values['ping_interval']),
         ping_timeout=float(values['ping_timeout']),
         limits=SessionLimits(float(values['votes_per_second']), int(values['vote_burst']),
-                             float(values['abuse_factor']), int(values['abuse_window'])))
+                             float(values['abuse_factor']), int(values['abuse_window']),
+                             int(values['abuse_bytes_per_second']), int(values['max_errors'])))
+
+
+def raise_fd_limit(max_connections, resource_module=None):
+    """Raise the soft ``RLIMIT_NOFILE`` so ``max_connections`` sockets fit (Linux/macOS).
+
+    Every WebSocket is one file descriptor; if the process runs out, asyncio stops accepting
+    for a second, which would lock out every new client. The soft limit is raised to
+    ``max_connections + FD_RESERVE`` (at most the hard limit).
+
+    Returns:
+        ``(soft, needed)``: the soft limit now in force and the number wanted; ``soft <
+        needed`` means the hard limit is too low (the caller should warn).
+
+    """
+    if resource_module is None:
+        import resource as resource_module
+    needed = max_connections + FD_RESERVE
+    soft, hard = resource_module.getrlimit(resource_module.RLIMIT_NOFILE)
+    if soft != resource_module.RLIM_INFINITY and soft < needed:
+        target = needed if hard == resource_module.RLIM_INFINITY else min(hard, needed)
+        if target > soft:
+            resource_module.setrlimit(resource_module.RLIMIT_NOFILE, (target, hard))
+            soft = target
+    return soft, needed
