@@ -39,6 +39,10 @@ ODOM_QOS = QoSProfile(reliability=ReliabilityPolicy.RELIABLE,
                       history=HistoryPolicy.KEEP_LAST, depth=10)
 
 
+#: Period (s) of the idle timer that lets the executor notice a shutdown it was not woken for.
+SHUTDOWN_POLL_PERIOD = 0.5
+
+
 class StartupError(Exception):
     """The node cannot start (invalid parameter); the message is already logged."""
 
@@ -105,6 +109,10 @@ class CameraNode(Node):
                              cfg.sim_arena_size, pose_provider=lambda: self._pose,
                              report=self._report)
         self.add_on_set_parameters_callback(self._on_set_parameters)
+        # rclpy's signal handler may wake the executor just before it shuts the context down;
+        # the executor then waits again with nothing left to wake it (a race seen under load
+        # with SIGTERM). This idle timer bounds that wait, so SIGTERM always ends the spin.
+        self.create_timer(SHUTDOWN_POLL_PERIOD, lambda: None)
         self._capture = CaptureLoop(source, lambda: self._config, self._publish,
                                     stamp_clock=lambda: self.get_clock().now().to_msg(),
                                     report=self._report)
@@ -122,14 +130,18 @@ class CameraNode(Node):
         self._pose = (p.x, p.y, yaw_from_quaternion(q.x, q.y, q.z, q.w))
 
     def _publish(self, jpeg, stamp):
-        if self._closing:
+        if self._closing or not self.context.ok():
             return
         msg = CompressedImage()
         msg.header.stamp = stamp
         msg.header.frame_id = self._config.frame_id
         msg.format = JPEG_FORMAT
         msg.data = array.array('B', jpeg)
-        self._publisher.publish(msg)
+        try:
+            self._publisher.publish(msg)
+        except Exception:  # noqa: BLE001 - only tolerated while shutting down
+            if self.context.ok() and not self._closing:
+                raise
 
     def _on_set_parameters(self, params):
         values = {name: getattr(self._config, name) for name in self._config.__dataclass_fields__}

@@ -113,3 +113,31 @@ def test_bad_parameter_exits_non_zero(start_node, params, words):
     log = node.log()
     assert 'invalid parameter' in log and words in log
     assert 'Traceback' not in log
+
+
+def _set(ros, wait_for, name, value):
+    from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
+    from rcl_interfaces.srv import SetParameters
+
+    client = ros.node.create_client(SetParameters, 'camera/set_parameters')
+    wait_for(lambda: client.service_is_ready(), 20, message='set_parameters service')
+    value_msg = ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=value)
+    future = client.call_async(SetParameters.Request(
+        parameters=[Parameter(name=name, value=value_msg)]))
+    wait_for(future.done, 10, message='set_parameters answer')
+    return future.result().results[0]
+
+
+def test_run_time_parameter_changes_are_validated(start_node, ros, wait_for):
+    frames = ros.collect(CompressedImage, TOPIC)
+    node = start_node('kropbot_camera', 'camera_node', 'camera', params={
+        'source': 'test_pattern', 'fps': 20.0, 'jpeg_quality': 95})
+    wait_for(lambda: len(frames) >= 3, 20, message='frames')
+    big = len(frames[-1][1].data)
+    result = _set(ros, wait_for, 'jpeg_quality', 0)
+    assert not result.successful and 'jpeg_quality' in result.reason
+    assert _set(ros, wait_for, 'width', 100).successful is False  # read-only
+    assert _set(ros, wait_for, 'jpeg_quality', 5).successful
+    wait_for(lambda: len(frames[-1][1].data) < big / 2, 10, message='smaller frames')
+    assert _decode(frames[-1][1]).shape == (240, 320, 3)
+    assert node.alive()
