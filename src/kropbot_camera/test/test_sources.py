@@ -195,3 +195,21 @@ def test_counter_strip_wraps():
     src.counter = 2 ** 16 + 6
     src.grab()
     assert read_counter_strip(src.retrieve()) == 7
+
+
+def test_dropped_stream_is_reported_once_and_reopened(tmp_path):
+    # A file:// URL is a live stream to the source (FFmpeg backend): its end is a dropped stream.
+    path = tmp_path / 'stream.avi'
+    _write_video(path, [30, 90])
+    clock, reports = FakeClock(), Reports()
+    src = OpenCVSource(f'file://{path}', 64, 48, 10.0, 1.0, report=reports, clock=clock)
+    assert src.kind == 'url' and src.live
+    assert src.grab() and _level(src.retrieve()) == 30
+    assert src.grab() and _level(src.retrieve()) == 90
+    assert not src.grab()  # stream ended: dropped, not looped
+    assert src.failures == 1 and 'stopped delivering frames' in reports.at('error')[0]
+    assert not src.grab() and src.attempts == 1  # waits for retry_period
+    clock.t += 1.0
+    assert src.grab() and _level(src.retrieve()) == 30  # reopened
+    assert src.attempts == 2 and len(reports.at('error')) == 1
+    assert 'recovered' in reports.at('info')[-1]
