@@ -3,7 +3,7 @@
 A thin rclpy wrapper around :mod:`kropbot_vote.fusion`: it declares and validates the
 parameters, stamps each vote's arrival with the node's steady clock (never the untrusted header
 stamp), and runs two timers (``rate`` for ``cmd_vel``, ``status_rate`` for ``crowd/status``).
-Interface contract: /work/shared/design/ARCHITECTURE.md. Layout and shutdown follow
+Interface contract: the KropBot interface contract (ARCHITECTURE.md). Layout and shutdown follow
 ros2/demos demo_nodes_py ``talker``.
 """
 

@@ -3,7 +3,7 @@
  *
  * A command is `{linear, angular}` in SI units (m/s, rad/s, REP 103: +linear forward,
  * +angular counter-clockwise = turning left). The per-button commands and the direction bins
- * follow the shared conventions (docs: web/README.md, /work/shared/design/ARCHITECTURE.md).
+ * follow the shared conventions (docs: web/README.md, the KropBot interface contract (ARCHITECTURE.md)).
  */
 
 /** Fallback limits until the first crowd/status arrives (robot.yaml `vote` defaults). */
