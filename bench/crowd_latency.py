@@ -11,13 +11,16 @@ sign, received by an rclpy subscriber in this process (same clock as the probe).
 Voters run as asyncio clients in separate worker processes (``--workers``); their CPU is
 reported. Without ``--url`` the benchmark starts its own vote node (strategy mean) and gateway
 (on a free port, with the per-address and per-connection limits raised), and reports their
-CPU-seconds and peak RSS. Accepted votes/s = crowd/vote messages seen on DDS by this process
-(what the gateway published after its checks). With ``--url`` it
+CPU-seconds and peak RSS. Accepted votes/s = growth of the vote node's ``accepted`` counter
+(in ``crowd/status``) over the window: votes that went through the gateway AND reached the
+fusion. ``--count-votes`` also counts crowd/vote messages on DDS (what the gateway published),
+at the cost of a second DDS reader in this process. With ``--url`` it
 uses an existing rosbridge-protocol server (e.g. stock rosbridge_suite) and only the
 advertise/publish ops; cmd_vel is then read from the local DDS graph (this ROS_DOMAIN_ID), the
 vote node there must use strategy mean, and server CPU/RSS/accepted votes are not measured.
 """
 
+import json
 import math
 import multiprocessing
 import os
@@ -52,9 +55,7 @@ class DdsProbe:
 
     """
 
-    def __init__(self, count_votes=True):
-        import json
-
+    def __init__(self, count_votes=False):
         from geometry_msgs.msg import Twist
         import rclpy
         from rclpy.executors import SingleThreadedExecutor
@@ -69,12 +70,10 @@ class DdsProbe:
                          history=HistoryPolicy.KEEP_LAST)
         self.cmd = []  # (monotonic s, angular.z)
         self.voters = []  # (monotonic s, live voters)
+        self.accepted = []  # (monotonic s, vote node's cumulative accepted votes)
         self.node.create_subscription(
             Twist, 'cmd_vel', lambda m: self.cmd.append((time.monotonic(), m.angular.z)), qos)
-        self.node.create_subscription(
-            String, 'crowd/status',
-            lambda m: self.voters.append((time.monotonic(), json.loads(m.data).get('voters'))),
-            qos)
+        self.node.create_subscription(String, 'crowd/status', self._on_status, qos)
         self.votes = 0  # crowd/vote messages seen (what the gateway published = accepted)
         if count_votes:
             from geometry_msgs.msg import TwistStamped
@@ -90,6 +89,20 @@ class DdsProbe:
 
     def _on_vote(self, _serialized):
         self.votes += 1
+
+    def _on_status(self, msg):
+        now = time.monotonic()
+        status = json.loads(msg.data)
+        self.voters.append((now, status.get('voters')))
+        if 'accepted' in status:
+            self.accepted.append((now, status['accepted']))
+
+    def accepted_rate(self, t0, t1):
+        """Return votes/s accepted by the vote node between monotonic ``t0`` and ``t1``."""
+        inside = [(t, n) for t, n in self.accepted if t0 <= t <= t1]
+        if len(inside) < 2 or inside[-1][0] <= inside[0][0]:
+            return math.nan
+        return (inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0])
 
     def _spin(self):
         try:
@@ -178,6 +191,7 @@ def run_config(args, ctx, dds, n, rate, bar):
         cpu_self0 = time.process_time()
         dds.cmd.clear()
         dds.voters.clear()
+        dds.accepted.clear()
         votes0 = dds.votes
         t0 = time.monotonic()
         pool.events['measure'].set()
@@ -197,10 +211,12 @@ def run_config(args, ctx, dds, n, rate, bar):
         pids = stack.pids() if stack else {}
         sent_window = sum(r['sent_window'] for r in results) + len(sends)
         offered = sent_window / window
-        accepted = votes_seen / window if args.count_votes else math.nan
+        accepted = dds.accepted_rate(t0, t0 + window)
+        published = votes_seen / window if args.count_votes else math.nan
         s = summary_ms(lat)
         row = {'clients': n, 'rate_hz': rate, 'connected': connected,
                'offered_votes_s': offered, 'accepted_votes_s': accepted,
+               'published_votes_s': published,
                'live_voters_max': max(live) if live else math.nan,
                'probes': len(sends), 'missed': missed,
                'p50_ms': s['p50_ms'], 'p95_ms': s['p95_ms'], 'p99_ms': s['p99_ms'],
@@ -239,8 +255,9 @@ def main():
                         '(the votes/s target); 0 = none')
     p.add_argument('--duration', type=float, default=25.0, help='measured seconds per config')
     p.add_argument('--warmup', type=float, default=3.0, help='seconds voting before measuring')
-    p.add_argument('--no-count-votes', dest='count_votes', action='store_false',
-                   help='do not subscribe to crowd/vote to count accepted votes')
+    p.add_argument('--count-votes', action='store_true',
+                   help='also count crowd/vote messages on DDS (votes the gateway published); '
+                        'adds a DDS reader in this process')
     p.add_argument('--workers', type=int, default=max(2, os.cpu_count() or 2),
                    help='client worker processes')
     args = p.parse_args()

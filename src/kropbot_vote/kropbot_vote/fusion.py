@@ -176,6 +176,7 @@ class VoteBook:
 
     Attributes:
         vote_timeout: may be changed at any time (s); applies to every stored vote.
+        accepted: count of accepted votes since construction (a throughput counter).
         rejected: dict reason -> count of rejected votes (keys :data:`REJECTIONS`).
         clamped: count of accepted votes that were outside the limits and clamped.
 
@@ -201,6 +202,7 @@ class VoteBook:
         self._ids = [None] * self.max_voters
         self._slot = {}
         self._n = 0
+        self.accepted = 0
         self.rejected = dict.fromkeys(REJECTIONS, 0)
         self.clamped = 0
 
@@ -244,6 +246,7 @@ class VoteBook:
         self._linear[slot], self._angular[slot], was_clamped = clamped
         self._arrival[slot] = now
         self.clamped += was_clamped
+        self.accepted += 1
         return ACCEPTED
 
     def purge(self, now):
@@ -386,7 +389,8 @@ def status_dict(fused, *, strategy, operator, command, book, stamp, teleop_rejec
         dict with the contract keys ``voters``, ``histogram``, ``command`` (``linear``,
         ``angular``), ``strategy``, ``operator``, ``max_linear``, ``max_angular``, ``stamp`` and
         the extras ``vote_timeout``, ``stop_threshold``, ``max_voters``, ``winner``,
-        ``rejected`` (per reason), ``clamped`` and ``teleop_rejected``.
+        ``accepted`` (votes accepted since start), ``rejected`` (per reason), ``clamped`` and
+        ``teleop_rejected``.
 
     """
     return {
@@ -402,6 +406,7 @@ def status_dict(fused, *, strategy, operator, command, book, stamp, teleop_rejec
         'stop_threshold': book.stop_threshold,
         'max_voters': book.max_voters,
         'winner': fused.winner,
+        'accepted': book.accepted,
         'rejected': dict(book.rejected),
         'clamped': book.clamped,
         'teleop_rejected': teleop_rejected,

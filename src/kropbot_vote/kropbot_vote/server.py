@@ -40,6 +40,12 @@ from kropbot_vote.protocol import (
 CLOSE_UNSUPPORTED_DATA = 1003
 WRITE_LIMIT = 64 * 1024  # bytes buffered per connection before send() waits (drain)
 BACKLOG = 1024  # listen() backlog: a burst of connects queues here instead of SYN retries
+# Frames buffered per connection while the handler is busy (each <= max_message_size): bounds
+# the memory a client that floods while not reading its replies can pin (websockets default 16).
+MAX_QUEUE = 4
+# Seconds to wait for the peer's close frame. A flooder whose close reply is stuck behind its
+# own unread data (reading pauses at MAX_QUEUE) is aborted after this, not websockets' 10 s.
+CLOSE_TIMEOUT = 2.0
 FD_RESERVE = 256  # file descriptors kept for DDS, files and handshakes in progress
 
 
@@ -210,7 +216,7 @@ class GatewayServer:
             max_size=cfg.max_message_size, open_timeout=cfg.handshake_timeout,
             ping_interval=cfg.ping_interval or None, ping_timeout=cfg.ping_timeout or None,
             compression=None, write_limit=WRITE_LIMIT, server_header='KropBot',
-            backlog=BACKLOG)
+            backlog=BACKLOG, max_queue=MAX_QUEUE, close_timeout=CLOSE_TIMEOUT)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self):
