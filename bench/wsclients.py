@@ -216,6 +216,68 @@ async def _viewers(wid, url, n, compression, events, out):
                            'window_s': window, 'cpu_s': cpu, 'bad': state['bad']}))
 
 
+def page_worker(wid, url, n, rate, compression, events, out):
+    """Process target: ``n`` page-like clients, each on ONE connection voting and viewing.
+
+    Every connection advertises the vote topic, subscribes to the camera (``compression``),
+    sends a forward vote at ``rate`` Hz (random phase) and reads every message. Reports the
+    votes sent, frames received and ``(t since measure, frame latency s)`` samples.
+    """
+    asyncio.run(_pages(wid, url, n, rate, compression, events, out))
+
+
+async def _pages(wid, url, n, rate, compression, events, out):
+    conns, errors = await _connect_all(url, n, advertise_op(), max_size=2**24)
+    for ws in conns:
+        await ws.send(subscribe_op(compression))
+    out.put(('ready', wid, len(conns), errors))
+    await _wait(events['go'])
+    loop = asyncio.get_running_loop()
+    payload = vote_op(0.1, 0.0)
+    state = {'sent': 0, 'frames': 0, 'closed': 0, 'measuring': False, 't0': 0.0}
+    samples = []
+    stop = events['stop']
+
+    async def read(ws):
+        try:
+            async for message in ws:
+                if not state['measuring']:
+                    continue
+                stamp = frame_stamp(message)
+                if stamp is not None:
+                    state['frames'] += 1
+                    samples.append((time.monotonic() - state['t0'], time.time() - stamp))
+        except Exception:  # noqa: BLE001 - a closed connection ends the reader
+            pass
+        state['closed'] += 1
+
+    async def vote(ws):
+        await asyncio.sleep(random.uniform(0.0, 1.0 / rate))
+        while not stop.is_set():
+            try:
+                await ws.send(payload)
+            except Exception:  # noqa: BLE001 - connection lost ends this voter
+                return
+            state['sent'] += 1
+            await asyncio.sleep(1.0 / rate)
+
+    tasks = [loop.create_task(read(ws)) for ws in conns]
+    tasks += [loop.create_task(vote(ws)) for ws in conns]
+    await _wait(events['measure'])
+    state['t0'] = time.monotonic()
+    state['measuring'] = True
+    cpu0 = time.process_time()
+    await _wait(stop)
+    state['measuring'] = False
+    cpu = time.process_time() - cpu0
+    for t in tasks:
+        t.cancel()
+    await _close_all(conns)
+    out.put(('done', wid, {'connected': len(conns), 'sent': state['sent'],
+                           'frames': state['frames'], 'closed': state['closed'],
+                           'samples': samples, 'cpu_s': cpu}))
+
+
 class AsyncThread:
     """An asyncio loop in a daemon thread of the benchmark process (probe, stalled viewer)."""
 
