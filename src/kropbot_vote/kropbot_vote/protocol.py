@@ -16,7 +16,6 @@ import base64
 from dataclasses import dataclass, field
 import json
 import math
-import re
 import secrets
 
 import cbor2
@@ -37,9 +36,8 @@ _CBOR_ARRAY_TAGS = {'b': 72, 'h': 77, 'H': 69, 'i': 78, 'I': 70, 'l': 79, 'L': 7
 
 
 MAX_JSON_DEPTH = 32  # nesting levels; a vote needs 4 (op > msg > twist > linear)
+_CONTAINERS = (dict, list)
 MAX_STATUS_TEXT = 200  # characters of a status message (no echo of huge client values)
-# A JSON string (possibly unterminated) or a bracket; unrolled loop, linear time.
-_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]')
 
 
 class ProtocolError(ValueError):
@@ -110,26 +108,21 @@ def parse_allow_entries(entries, namespace='/'):
     return out
 
 
-def json_too_deep(text, limit=MAX_JSON_DEPTH):
-    """Return True if the JSON ``text`` nests arrays/objects more than ``limit`` levels deep.
+def json_too_deep(value, limit=MAX_JSON_DEPTH):
+    """Return True if the decoded JSON ``value`` nests lists/dicts more than ``limit`` deep.
 
-    Checked before ``json.loads`` so a hostile ``[[[[...`` can neither hit the parser's
-    recursion limit nor cost more than one linear scan: if the text has at most ``limit``
-    brackets in total it cannot be too deep (fast path, ``str.count``); otherwise brackets are
-    counted outside JSON strings with one regex pass. Malformed text may give either answer;
-    ``json.loads`` then rejects it.
+    Iterative (no recursion), linear in the number of values; run after ``json.loads``, whose C
+    scanner already stops hostile ``[[[[...`` input cheaply at the interpreter's recursion
+    limit (``RecursionError``, after O(depth) work).
     """
-    if text.count('[') + text.count('{') <= limit:
-        return False
-    depth = 0
-    for match in _JSON_TOKEN.finditer(text):
-        char = match.group()[0]
-        if char in '[{':
-            depth += 1
-            if depth > limit:
-                return True
-        elif char in ']}':
-            depth -= 1
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        for child in (node.values() if isinstance(node, dict) else node):
+            if type(child) in _CONTAINERS:  # exact types: json.loads makes only these
+                stack.append((child, depth + 1))
     return False
 
 
@@ -140,17 +133,22 @@ def parse_json(text):
         the decoded JSON value.
 
     Raises:
-        ProtocolError: on invalid JSON, nesting deeper than :data:`MAX_JSON_DEPTH` or an
-            integer with too many digits. (Python's ``NaN``/``Infinity`` literals parse;
-            the vote check refuses non-finite numbers and ids must be finite.)
+        ProtocolError: on invalid JSON, nesting deeper than :data:`MAX_JSON_DEPTH` (very deep
+            input stops the parser with ``RecursionError``, caught here; the rest is checked
+            on the result) or an integer with too many digits. (Python's ``NaN``/``Infinity``
+            literals parse; the vote check refuses non-finite numbers and ids must be finite.)
 
     """
-    if json_too_deep(text):
-        raise ProtocolError(f'JSON nested deeper than {MAX_JSON_DEPTH} levels')
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError) as exc:  # RecursionError: belt and braces
+        value = json.loads(text)
+    except RecursionError:
+        raise ProtocolError(f'JSON nested deeper than {MAX_JSON_DEPTH} levels') from None
+    except ValueError as exc:
         raise ProtocolError(f'malformed JSON: {exc}') from None
+    # Fast path: with at most ``limit`` brackets in the text, nothing can nest too deep.
+    if text.count('[') + text.count('{') > MAX_JSON_DEPTH and json_too_deep(value):
+        raise ProtocolError(f'JSON nested deeper than {MAX_JSON_DEPTH} levels')
+    return value
 
 
 def status(level, msg, op_id=None):
