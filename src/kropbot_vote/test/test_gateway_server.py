@@ -229,6 +229,61 @@ def test_connection_limits():
     run(total, max_connections=2)
 
 
+def test_simultaneous_handshakes_cannot_exceed_the_limits():
+    async def body(server, url, bridge):
+        async def one():
+            try:
+                return await connect(url)
+            except InvalidStatus as exc:
+                return exc.response.status_code
+        results = await asyncio.gather(*(one() for _ in range(60)))
+        opened = [r for r in results if not isinstance(r, int)]
+        assert len(opened) == 5 and results.count(429) == 55
+        assert server.connection_counts() == (5, {'127.0.0.1': 5})
+        for c in opened:
+            await c.close()
+        await asyncio.sleep(0.1)
+        assert server.connection_counts() == (0, {})  # every slot released on close
+    run(body, max_connections_per_address=5)
+
+
+def test_handshake_refused_after_admission_releases_the_slot():
+    async def body(server, url, bridge):
+        port = int(url.rsplit(':', 1)[1])
+        reader, writer = await asyncio.open_connection('127.0.0.1', port)
+        writer.write(b'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n'
+                     b'Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n')  # no key
+        assert b' 400 ' in await asyncio.wait_for(reader.read(100), 5)
+        writer.close()
+        await asyncio.sleep(0.2)
+        assert server.connection_counts() == (0, {})
+    run(body, max_connections_per_address=1)
+
+
+def test_raise_fd_limit_with_a_fake_resource_module():
+    from kropbot_vote.server import FD_RESERVE, raise_fd_limit
+
+    class Fake:
+        RLIMIT_NOFILE, RLIM_INFINITY = 7, -1
+
+        def __init__(self, soft, hard):
+            self.limits = (soft, hard)
+
+        def getrlimit(self, which):
+            return self.limits
+
+        def setrlimit(self, which, limits):
+            self.limits = limits
+
+    fake = Fake(1024, 4096)
+    assert raise_fd_limit(1000, fake) == (1000 + FD_RESERVE, 1000 + FD_RESERVE)
+    assert fake.limits == (1000 + FD_RESERVE, 4096)
+    fake = Fake(256, 512)  # the hard limit caps it: the caller warns
+    assert raise_fd_limit(1000, fake) == (512, 1000 + FD_RESERVE)
+    fake = Fake(65536, -1)  # already enough: unchanged
+    assert raise_fd_limit(1000, fake) == (65536, 1000 + FD_RESERVE)
+
+
 def vote(x, z, frame_id='me'):
     return json.dumps({'op': 'publish', 'topic': 'crowd/vote', 'msg': {
         'header': {'frame_id': frame_id}, 'twist': {'linear': {'x': x}, 'angular': {'z': z}}}})
