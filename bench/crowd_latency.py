@@ -250,7 +250,7 @@ def main():
     p.add_argument('--clients', type=int_list, default=[10, 100, 1000],
                    help='background voters per configuration (comma-separated)')
     p.add_argument('--rate', type=float, default=2.0, help='votes per second per voter')
-    p.add_argument('--throughput-rate', type=float, default=6.0,
+    p.add_argument('--throughput-rate', type=float, default=5.0,
                    help='extra configuration: the largest --clients at this rate per voter '
                         '(the votes/s target); 0 = none')
     p.add_argument('--duration', type=float, default=25.0, help='measured seconds per config')
