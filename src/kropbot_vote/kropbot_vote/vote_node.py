@@ -161,19 +161,23 @@ class VoteNode(Node):
         return SetParametersResult(successful=True)
 
 
-def make_executor():
-    """Return rclpy's EventsExecutor where it exists, else a SingleThreadedExecutor.
+def make_executor(kind='events'):
+    """Return the executor named by the ``executor`` parameter.
 
-    ``rclpy.experimental.EventsExecutor`` ships with Kilted and Jazzy (rclpy >= 7.1.4). It costs
-    about a third of the CPU per received vote of the wait-set based executors (measured here:
-    35 vs 108 us per TwistStamped, 5000 votes/s; bench/crowd_latency.py), which is what lets
-    one node take thousands of crowd votes per second.
+    ``'events'``: rclpy's ``rclpy.experimental.EventsExecutor`` where it exists (Kilted, and
+    Jazzy from rclpy 7.1.4), else a ``SingleThreadedExecutor``. It costs about a third of the
+    CPU per received vote of the wait-set executors (measured here: 35 vs 108 us per
+    TwistStamped at 5000 votes/s; bench/crowd_latency.py), which is what lets one node take
+    thousands of crowd votes per second. ``'single'``: always the ``SingleThreadedExecutor``
+    (the conservative choice if the experimental executor misbehaves on a distro).
     """
-    try:
-        from rclpy.experimental import EventsExecutor
-    except ImportError:
-        return SingleThreadedExecutor()
-    return EventsExecutor()
+    if kind == 'events':
+        try:
+            from rclpy.experimental import EventsExecutor
+        except ImportError:
+            return SingleThreadedExecutor()
+        return EventsExecutor()
+    return SingleThreadedExecutor()
 
 
 def main(args=None):
@@ -185,11 +189,11 @@ def main(args=None):
         rclpy.logging.get_logger('vote').fatal(f'bad parameter: {error}')
         rclpy.try_shutdown()
         return 1
-    executor = make_executor()
+    executor = make_executor(node.get_parameter('executor').value)
     executor.add_node(node)
     try:
         # spin_once in a loop rather than spin(): EventsExecutor.spin() of the Kilted wheels
-        # never runs timers (seen with rclpy 9.1.2); spin_once() does.
+        # never runs timers (seen with rclpy 9.1.2); spin_once() does, for both executors.
         while rclpy.ok():
             executor.spin_once(timeout_sec=0.5)
     except (KeyboardInterrupt, ExternalShutdownException):

@@ -183,10 +183,17 @@ def test_malformed_votes_counted_others_unaffected(start_node, ros, wait_for):
     assert 'Traceback' not in node.log()
 
 
-def test_sigterm_exits_cleanly(start_node, ros, wait_for):
-    node = start_vote(start_node)
+@pytest.mark.parametrize('executor', ['events', 'single'])
+def test_each_executor_fuses_and_exits_cleanly_on_sigterm(start_node, ros, wait_for, executor):
+    node = start_vote(start_node, executor=executor)
     crowd = Crowd(ros)
-    wait_for(crowd.status, 15, message='first crowd/status')
+
+    def voting():
+        crowd.vote('alice', MAX_V)
+        c = crowd.cmd()
+        return c and c[0] > 0.0
+
+    wait_for(voting, 15, period=0.1, message=f'cmd_vel.linear.x > 0 with executor {executor}')
     node.signal(signal.SIGTERM)
     assert node.proc.wait(10) == 0
     assert 'Traceback' not in node.log()
@@ -196,6 +203,7 @@ def test_sigterm_exits_cleanly(start_node, ros, wait_for):
     ({'strategy': 'sum'}, 'strategy'),
     ({'max_linear': -1.0}, 'max_linear'),
     ({'status_rate': 1.0}, 'status_rate'),
+    ({'executor': 'multi'}, 'executor'),
 ])
 def test_bad_parameter_exits_non_zero(start_node, params, name):
     node = start_vote(start_node, **params)
