@@ -24,11 +24,12 @@ from kropbot_vote.protocol import (
     resolve_topic,
     sanitize_vote,
 )
+from kropbot_vote.server import PARAMETERS as GATEWAY_PARAMETERS
 import pytest
 
-PUB = {'/crowd/vote': 'geometry_msgs/msg/TwistStamped'}
-SUB = {'/camera/image_raw/compressed': 'sensor_msgs/msg/CompressedImage',
-       '/crowd/status': 'std_msgs/msg/String'}
+# The gateway's default allow-lists (robot.yaml / server.PARAMETERS), resolved in namespace '/'.
+PUB = parse_allow_entries(GATEWAY_PARAMETERS['allow_publish'][0])
+SUB = parse_allow_entries(GATEWAY_PARAMETERS['allow_subscribe'][0])
 
 
 def session(**kw):

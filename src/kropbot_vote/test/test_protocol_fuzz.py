@@ -26,12 +26,14 @@ from kropbot_vote.protocol import (
     SessionLimits,
     Subscribe,
     Unsubscribe,
+    parse_allow_entries,
 )
+from kropbot_vote.server import PARAMETERS as GATEWAY_PARAMETERS
 from kropbot_vote.server import encode_json
 
-PUB = {'/crowd/vote': 'geometry_msgs/msg/TwistStamped'}
-SUB = {'/camera/image_raw/compressed': 'sensor_msgs/msg/CompressedImage',
-       '/crowd/status': 'std_msgs/msg/String'}
+# The gateway's default allow-lists (robot.yaml / server.PARAMETERS), resolved in namespace '/'.
+PUB = parse_allow_entries(GATEWAY_PARAMETERS['allow_publish'][0])
+SUB = parse_allow_entries(GATEWAY_PARAMETERS['allow_subscribe'][0])
 OPS = ('advertise', 'unadvertise', 'publish', 'subscribe', 'unsubscribe', 'call_service',
        'set_param', 'fragment', 'auth', 'status', '')
 SIDE_EFFECTS = (PublishVote, Subscribe, Unsubscribe)
