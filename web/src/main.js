@@ -17,7 +17,7 @@ const now = () => performance.now();
 let limits = statusView(null).limits;
 
 // ---------------------------------------------------------------- connection
-const connEl = $('conn-state') ?? document.querySelector('[data-testid="conn-state"]');
+const connEl = $('conn-state');
 function showState(state, info) {
   connEl.dataset.state = state;
   const retry = info?.retryInMs ? ` (retry in ${(info.retryInMs / 1000).toFixed(1)} s)` : '';
