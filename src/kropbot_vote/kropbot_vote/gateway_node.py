@@ -113,11 +113,14 @@ class GatewayNode(Node):
         try:
             soft, needed = raise_fd_limit(config.max_connections)
         except (OSError, ValueError) as exc:
-            soft, needed = str(exc), config.max_connections
-        if not isinstance(soft, int) or soft < needed:
             self.get_logger().warning(
-                f'file descriptor limit {soft} is below max_connections + reserve ({needed}): '
-                'raise it (ulimit -n) or lower max_connections')
+                f'cannot raise the file descriptor limit ({exc}): raise it (ulimit -n) or '
+                'lower max_connections')
+        else:
+            if soft < needed:
+                self.get_logger().warning(
+                    f'file descriptor limit {soft} is below max_connections + reserve '
+                    f'({needed}): raise it (ulimit -n) or lower max_connections')
         self._vote_pubs = {}
         self._viewer_subs = {}
         for topic in config.publish_allow:  # created up front so DDS discovery is done early

@@ -58,17 +58,19 @@ class AbuseMeter:
         self.limit = limit
         self.window = max(1, int(window))
         self._bins = deque()  # (second, count), oldest first
+        self._total = 0  # sum of the counts in _bins
 
     def hit(self, now, weight=1):
         """Count ``weight`` events (e.g. bytes) at ``now`` (s); True if over the limit."""
         second = int(now // 1)
         while self._bins and self._bins[0][0] <= second - self.window:
-            self._bins.popleft()
+            self._total -= self._bins.popleft()[1]
         if self._bins and self._bins[-1][0] == second:
             self._bins[-1][1] += weight
         else:
             self._bins.append([second, weight])
-        return sum(count for _, count in self._bins) > self.limit
+        self._total += weight
+        return self._total > self.limit
 
 
 class ThrottledLog:

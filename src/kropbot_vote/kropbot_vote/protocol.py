@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import json
 import math
 import secrets
+import sys
 
 import cbor2
 
@@ -263,6 +264,11 @@ class Close:
     reason: str
 
 
+#: Supported rosbridge ops -> the :class:`Session` method handling them.
+_HANDLERS = {'advertise': '_advertise', 'unadvertise': '_unadvertise', 'publish': '_publish',
+             'subscribe': '_subscribe', 'unsubscribe': '_unsubscribe'}
+
+
 @dataclass
 class SessionLimits:
     """Per-connection limits.
@@ -365,11 +371,8 @@ class Session:
         elif isinstance(op_id, str) and len(op_id) > 256:
             op_id = op_id[:256]
         op = request.get('op')
-        handler = {
-            'advertise': self._advertise, 'unadvertise': self._unadvertise,
-            'publish': self._publish, 'subscribe': self._subscribe,
-            'unsubscribe': self._unsubscribe,
-        }.get(op) if isinstance(op, str) else None
+        name = _HANDLERS.get(op) if isinstance(op, str) else None
+        handler = getattr(self, name) if name else None
         if handler is None:
             self._count('unsupported_op')
             if not isinstance(op, str):
@@ -472,7 +475,7 @@ def to_json_value(value):
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(value).decode('ascii')
     if isinstance(value, array.array):
-        if value.typecode in ('B', 'c'):
+        if value.typecode == 'B':
             return base64.b64encode(value.tobytes()).decode('ascii')
         return value.tolist()
     if isinstance(value, (list, tuple)):
@@ -487,21 +490,19 @@ def to_cbor_value(value):
     if isinstance(value, bytearray):
         return bytes(value)
     if isinstance(value, array.array):
-        if value.typecode in ('B', 'c'):
+        if value.typecode == 'B':
             return value.tobytes()
         tag = _CBOR_ARRAY_TAGS.get(value.typecode)
         if tag is None:
             return value.tolist()
         little = array.array(value.typecode, value)
-        if little.itemsize > 1 and not _LITTLE_ENDIAN:
+        if little.itemsize > 1 and sys.byteorder != 'little':
             little.byteswap()
         return cbor2.CBORTag(tag, little.tobytes())
     if isinstance(value, (list, tuple)):
         return [to_cbor_value(v) for v in value]
     return value
 
-
-_LITTLE_ENDIAN = array.array('H', [1]).tobytes() == b'\x01\x00'
 
 
 def encode_publish(client_topic, msg, compression):

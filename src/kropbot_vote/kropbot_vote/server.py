@@ -14,6 +14,7 @@ bounded by the socket write buffer (``write_limit``) plus one shared frame.
 import asyncio
 from dataclasses import dataclass, field
 import http
+import json
 import mimetypes
 from pathlib import Path
 import threading
@@ -27,6 +28,7 @@ from websockets.http11 import Response
 
 from kropbot_vote.limits import ThrottledLog
 from kropbot_vote.protocol import (
+    VOTE_TYPE,
     Close,
     PublishVote,
     Reply,
@@ -35,6 +37,7 @@ from kropbot_vote.protocol import (
     Subscribe,
     Unsubscribe,
     encode_publish,
+    parse_allow_entries,
 )
 
 CLOSE_UNSUPPORTED_DATA = 1003
@@ -52,7 +55,8 @@ FD_RESERVE = 256  # file descriptors kept for DDS, files and handshakes in progr
 class Bridge:
     """Interface to the ROS side; every method is called from the server's event loop thread.
 
-    Implementations must not block (hand the work to the ROS executor).
+    Implementations must not block: ``subscribe``/``unsubscribe`` hand their work to the ROS
+    executor; ``publish_vote`` may publish directly (rclpy publishers are thread-safe).
     """
 
     def publish_vote(self, vote):
@@ -67,26 +71,26 @@ class Bridge:
 
 @dataclass
 class GatewayConfig:
-    """Server settings; see doc/gateway.md for the meaning and defaults.
+    """Server settings, built by :func:`config_from_params` (defaults: :data:`PARAMETERS`).
 
     Sizes in bytes, times in seconds. ``web_root`` None or missing -> ``GET /`` answers 404.
     ``publish_allow``/``subscribe_allow`` map resolved topic names to ``pkg/msg/Type``.
     """
 
-    address: str = '127.0.0.1'
-    port: int = 9090
-    web_root: str | None = None
-    namespace: str = '/'
-    publish_allow: dict = field(default_factory=dict)
-    subscribe_allow: dict = field(default_factory=dict)
-    max_message_size: int = 64 * 1024
-    max_connections: int = 1000
-    max_connections_per_address: int = 20
-    allowed_origins: tuple = ()
-    handshake_timeout: float = 10.0
-    ping_interval: float = 20.0
-    ping_timeout: float = 20.0
-    limits: SessionLimits = field(default_factory=SessionLimits)
+    address: str
+    port: int
+    web_root: str | None
+    namespace: str
+    publish_allow: dict
+    subscribe_allow: dict
+    max_message_size: int
+    max_connections: int
+    max_connections_per_address: int
+    allowed_origins: tuple
+    handshake_timeout: float
+    ping_interval: float
+    ping_timeout: float
+    limits: SessionLimits
 
 
 def origin_allowed(origin, host, allowed_origins):
@@ -197,7 +201,6 @@ class GatewayServer:
         self.stats = {}
         self.port = None
         self._throttled = ThrottledLog(log.warning, period=5.0)
-        self._clients = {}  # connection -> Session
         self._admitted = {}  # connection -> address, from process_request until TCP close
         self._per_address = {}
         self._channels = {}
@@ -301,7 +304,6 @@ class GatewayServer:
         cfg = self.config
         session = Session(cfg.publish_allow, cfg.subscribe_allow, cfg.namespace, cfg.limits,
                           time.monotonic(), self.stats)
-        self._clients[connection] = session
         self._count('connections')
         viewers = {}
         try:
@@ -323,7 +325,6 @@ class GatewayServer:
         finally:
             for topic in list(viewers):
                 self._drop_viewer(connection, viewers, topic)
-            del self._clients[connection]
             self._release(connection)  # also done on connection loss; idempotent
 
     async def _execute(self, connection, session, viewers, action):
@@ -406,8 +407,6 @@ class GatewayServer:
 
 def encode_json(payload):
     """Encode a protocol dict as a compact JSON text frame."""
-    import json
-
     return json.dumps(payload, separators=(',', ':'))
 
 
@@ -500,8 +499,6 @@ def config_from_params(values, namespace='/'):
         ValueError: with a clear message naming the first bad parameter.
 
     """
-    from kropbot_vote.protocol import VOTE_TYPE, parse_allow_entries
-
     for name, (default, _, bounds) in PARAMETERS.items():
         value = values[name]
         if isinstance(default, (int, float)) and not isinstance(default, bool):
