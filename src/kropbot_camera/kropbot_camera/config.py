@@ -50,7 +50,7 @@ PARAMETERS = (
     ParamSpec('jpeg_quality', 60, 'JPEG quality (1 = smallest, 100 = best)', 1, 100),
     ParamSpec('frame_id', 'camera_optical_frame', 'header.frame_id of the published images'),
     ParamSpec('retry_period', 2.0, 'time between attempts to reopen a failed source (s)',
-              0.1, 3600.0),
+              0.1, 3600.0, read_only=True),  # held by the source, set when it is made
     ParamSpec('sim_arena_size', 4.0,
               'side of the square simulated arena centred on the odom origin (m), sim source only',
               0.5, 100.0, read_only=True),
