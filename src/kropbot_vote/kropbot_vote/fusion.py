@@ -8,10 +8,10 @@ handful of vectorised operations, whatever the crowd size; adding a vote is O(1)
 Time is always injected by the caller (seconds, float, from a monotonic clock) and never read
 here, so the module is deterministic and testable.
 
-Contract: ARCHITECTURE.md ("Vote fusion"); direction bins from the shared
-conventions (45-degree sectors in the plane of normalised ``(linear, angular)``); the 3 s vote
-lifetime and the 8 directions + stop histogram come from the original KropBot
-(``INSTRUCTION_DURATION`` and ``total_counts``).
+Contract: the KropBot architecture's "Vote fusion" (see the package README); direction bins
+from the shared conventions (45-degree sectors in the plane of normalised
+``(linear, angular)``); the 3 s vote lifetime and the 8 directions + stop histogram come from
+the original KropBot (``INSTRUCTION_DURATION`` and ``total_counts``).
 """
 
 from dataclasses import dataclass, field
