@@ -17,7 +17,7 @@ import math
 
 from kropbot_driver import kinematics
 from kropbot_driver.config import FAKE_BUS_PREFIX, STOP_MODES, check_i2c_bus
-from kropbot_driver.mixing import clamp_unit
+from kropbot_driver.mixing import clamp_unit, throttles_to_wheel_speeds
 
 
 class BackendError(RuntimeError):
@@ -216,8 +216,7 @@ class SimBackend:
 
     def wheel_speeds(self):
         """Return ``(left, right)`` wheel speeds in m/s for the current throttles."""
-        left, right = self.throttles
-        return ((left or 0.0) * self.max_wheel_speed, (right or 0.0) * self.max_wheel_speed)
+        return throttles_to_wheel_speeds(*self.throttles, self.max_wheel_speed)
 
     def step(self, dt):
         """Advance the simulation by ``dt`` s; return the new :class:`~.kinematics.Pose2D`.

@@ -27,7 +27,7 @@ from rclpy.qos import QoSProfile
 from kropbot_driver import config
 from kropbot_driver.backends import BackendError, MotorKitBackend, SimBackend, open_i2c
 from kropbot_driver.kinematics import yaw_to_quaternion
-from kropbot_driver.mixing import MixConfig, NonFiniteCommandError, mix
+from kropbot_driver.mixing import MixConfig, mix
 from kropbot_driver.watchdog import WatchdogError, WatchdogProcess
 
 #: RELIABLE, VOLATILE, KEEP_LAST 10 (shared QoS convention for cmd_vel and odom).
@@ -128,8 +128,7 @@ class DriverNode(Node):
         self.cfg = config.check_config(values)
         self._mix = self._mix_config(self.cfg)
         self._backend = backend if backend is not None else make_backend(self.cfg)
-        if backend is not None and hasattr(backend, 'stop_mode'):
-            backend.stop_mode = self.cfg['stop_mode']
+        self._backend.stop_mode = self.cfg['stop_mode']
         self._use_watchdog = (backend is None and self.cfg['backend'] == 'motorkit'
                               and self.cfg['watchdog'])
         self._watchdog_trips = 0
@@ -184,8 +183,7 @@ class DriverNode(Node):
             return SetParametersResult(successful=False, reason=str(exc))
         self.cfg = candidate
         self._mix = self._mix_config(candidate)
-        if hasattr(self._backend, 'stop_mode'):
-            self._backend.stop_mode = candidate['stop_mode']
+        self._backend.stop_mode = candidate['stop_mode']
         self._applied = None  # re-send with the new calibration/stop mode
         return SetParametersResult(successful=True)
 
@@ -275,10 +273,7 @@ class DriverNode(Node):
             fresh = False
             throttles = (0.0, 0.0)
         elif fresh:
-            try:
-                throttles = mix(*self._command, self._mix)
-            except NonFiniteCommandError:
-                throttles = (0.0, 0.0)
+            throttles = mix(*self._command, self._mix)  # _on_cmd_vel stores finite commands only
         else:
             throttles = (0.0, 0.0)
             if self._fresh:

@@ -163,32 +163,29 @@ def run(argv=None):
     where = f'PCA9685 0x{args.address:02x} on {args.i2c_bus or "board.I2C()"}'
     device = None
     try:
-        try:
-            from adafruit_bus_device.i2c_device import I2CDevice
+        from adafruit_bus_device.i2c_device import I2CDevice
 
-            from kropbot_driver.backends import BackendError, open_i2c
-            try:
-                device = I2CDevice(open_i2c(args.i2c_bus, args.address), args.address,
-                                   probe=False)
-            except BackendError as exc:
-                _log(f'cannot start: {exc}')
-                return 1
-            if args.parent_pid and os.getppid() != args.parent_pid:
-                reason = 'parent'
-            else:
-                if args.ready_fd >= 0:
-                    try:
-                        os.write(args.ready_fd, READY)
-                        os.close(args.ready_fd)
-                    except OSError:
-                        pass  # the driver is gone: the heartbeat pipe reports EOF next
-                reason = wait_for_trip(args.heartbeat_fd, args.timeout,
-                                       max(args.timeout, FIRST_BEAT_GRACE))
-        except _Signalled as sig:
-            reason = f'signal {signal.Signals(sig.signum).name}'
+        from kropbot_driver.backends import BackendError, open_i2c
+        try:
+            device = I2CDevice(open_i2c(args.i2c_bus, args.address), args.address,
+                               probe=False)
+        except BackendError as exc:
+            _log(f'cannot start: {exc}')
+            return 1
+        if args.parent_pid and os.getppid() != args.parent_pid:
+            reason = 'parent'
+        else:
+            if args.ready_fd >= 0:
+                try:
+                    os.write(args.ready_fd, READY)
+                    os.close(args.ready_fd)
+                except OSError:
+                    pass  # the driver is gone: the heartbeat pipe reports EOF next
+            reason = wait_for_trip(args.heartbeat_fd, args.timeout,
+                                   max(args.timeout, FIRST_BEAT_GRACE))
         for sig in stop_signals:
             signal.signal(sig, signal.SIG_IGN)
-    except _Signalled as sig:  # a signal between two statements above
+    except _Signalled as sig:  # on_signal has already set the stop signals to SIG_IGN
         reason = f'signal {signal.Signals(sig.signum).name}'
     if reason == 'quit':
         return 0
