@@ -9,15 +9,10 @@ rclpy, and are inherited by every node process a test starts.
 
 import fcntl
 import os
-from pathlib import Path
-import threading
-import time
 
 from kropbot_bringup.processes import NodeProcess, wait_for
+from kropbot_bringup.ros_harness import RosHarness
 import pytest
-
-ROOT = Path(__file__).resolve().parent
-os.environ.setdefault('KROPBOT_ROOT', str(ROOT))
 
 
 def _lock_domain(domain):
@@ -77,48 +72,6 @@ def start_node(tmp_path):
         p.stop()
     for p in procs:
         print(f'----- {p.name} log -----\n{p.log()}')
-
-
-class RosHarness:
-    """A test-side rclpy node spun in a background thread.
-
-    Attributes:
-        node: the ``rclpy.node.Node`` to create publishers/subscriptions on.
-
-    """
-
-    def __init__(self):
-        import rclpy
-        from rclpy.executors import SingleThreadedExecutor
-
-        self._rclpy = rclpy
-        self.context = rclpy.context.Context()
-        rclpy.init(context=self.context)
-        self.node = rclpy.create_node(f'kropbot_test_{os.getpid()}', context=self.context)
-        self.executor = SingleThreadedExecutor(context=self.context)
-        self.executor.add_node(self.node)
-        self._thread = threading.Thread(target=self._spin, daemon=True)
-        self._thread.start()
-
-    def _spin(self):
-        try:
-            self.executor.spin()
-        except Exception:  # noqa: BLE001 - shutdown races end the spin thread
-            pass
-
-    def collect(self, msg_type, topic, qos=10):
-        """Subscribe to ``topic``; return a list that receives ``(monotonic_s, msg)`` tuples."""
-        received = []
-        self.node.create_subscription(
-            msg_type, topic, lambda m: received.append((time.monotonic(), m)), qos)
-        return received
-
-    def close(self):
-        """Shut the executor, node and context down."""
-        self.executor.shutdown()
-        self.node.destroy_node()
-        self._rclpy.try_shutdown(context=self.context)
-        self._thread.join(2)
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ def machine():
 
 
 class ProcessSampler:
-    """CPU-seconds and peak RSS of a set of processes (and their children) over a window.
+    """CPU-seconds and peak RSS of a set of processes over a window.
 
     Call :meth:`start` before the measured window and :meth:`stop` after it; RSS is sampled
     whenever :meth:`sample` is called (call it periodically from the benchmark loop).

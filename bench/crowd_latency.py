@@ -20,12 +20,12 @@ advertise/publish ops; cmd_vel is then read from the local DDS graph (this ROS_D
 vote node there must use strategy mean, and server CPU/RSS/accepted votes are not measured.
 """
 
+import asyncio
 import json
 import math
 import multiprocessing
 import os
 import random
-import threading
 import time
 
 from common import (
@@ -57,15 +57,12 @@ class DdsProbe:
 
     def __init__(self, count_votes=False):
         from geometry_msgs.msg import Twist
-        import rclpy
-        from rclpy.executors import SingleThreadedExecutor
+        from kropbot_bringup.ros_harness import RosHarness
         from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
         from std_msgs.msg import String
 
-        self._rclpy = rclpy
-        self.context = rclpy.context.Context()
-        rclpy.init(context=self.context)
-        self.node = rclpy.create_node(f'kropbot_bench_{os.getpid()}', context=self.context)
+        self._harness = RosHarness(f'kropbot_bench_{os.getpid()}')
+        self.node = self._harness.node
         qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
                          history=HistoryPolicy.KEEP_LAST)
         self.cmd = []  # (monotonic s, angular.z)
@@ -82,10 +79,6 @@ class DdsProbe:
                                   history=HistoryPolicy.KEEP_LAST)
             self.node.create_subscription(TwistStamped, 'crowd/vote', self._on_vote, vote_qos,
                                           raw=True)
-        self.executor = SingleThreadedExecutor(context=self.context)
-        self.executor.add_node(self.node)
-        self._thread = threading.Thread(target=self._spin, daemon=True)
-        self._thread.start()
 
     def _on_vote(self, _serialized):
         self.votes += 1
@@ -104,18 +97,9 @@ class DdsProbe:
             return math.nan
         return (inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0])
 
-    def _spin(self):
-        try:
-            self.executor.spin()
-        except Exception:  # noqa: BLE001 - shutdown ends the spin
-            pass
-
     def close(self):
         """Shut the subscriber down (the spin thread ends before the process exits)."""
-        self._rclpy.try_shutdown(context=self.context)
-        self._thread.join(5)
-        self.executor.shutdown()
-        self.node.destroy_node()
+        self._harness.close()
 
 
 def latencies(sends, cmd):
@@ -149,19 +133,13 @@ async def probe_loop(url, duration, sends):
         await ws.send(advertise_op())
         sign = 1.0
         await ws.send(vote_op(CROWD_LINEAR, sign * MAX_ANGULAR))
-        await _sleep(0.6)
+        await asyncio.sleep(0.6)
         end = time.monotonic() + duration
         while time.monotonic() < end:
             sign = -sign
             sends.append((time.monotonic(), sign))
             await ws.send(vote_op(CROWD_LINEAR, sign * MAX_ANGULAR))
-            await _sleep(random.uniform(0.4, 0.6))
-
-
-async def _sleep(s):
-    import asyncio
-
-    await asyncio.sleep(s)
+            await asyncio.sleep(random.uniform(0.4, 0.6))
 
 
 def run_config(args, ctx, dds, n, rate, bar):
@@ -197,7 +175,7 @@ def run_config(args, ctx, dds, n, rate, bar):
         pool.events['measure'].set()
         probe = aio.submit(probe_loop(url, args.duration, sends))
         if sampler:
-            sample_loop(sampler, t0 + args.duration, time.monotonic, time.sleep)
+            sample_loop(sampler, t0 + args.duration)
         probe.result(args.duration + 30)
         window = time.monotonic() - t0
         votes_seen = dds.votes - votes0

@@ -19,7 +19,10 @@ MAX_LINEAR, MAX_ANGULAR = 0.3, 1.5
 
 
 def fill_book(n, rng):
-    """Return ``(book, add_seconds_per_vote)``: a VoteBook with ``n`` live random voters."""
+    """Return ``(book, add_new_s, add_revote_s)``: a VoteBook with ``n`` live random voters.
+
+    ``add_new_s`` / ``add_revote_s``: time per ``add`` of a new voter and of a re-vote (s).
+    """
     book = VoteBook(max_voters=n, vote_timeout=3600.0, max_linear=MAX_LINEAR,
                     max_angular=MAX_ANGULAR)
     votes = [(f'ws-{i:012x}', rng.uniform(-MAX_LINEAR, MAX_LINEAR),
@@ -52,12 +55,11 @@ def main():
     rng = random.Random(args.seed)
     rows = []
     jobs = [(n, s) for n in args.voters for s in args.strategies]
-    books = {}
+    filled_for = None
     for n, strategy in tqdm(jobs, desc='fusion', unit='config'):
-        if n not in books:
-            books.clear()
-            books[n] = fill_book(n, rng)
-        book, add_new, add_re = books[n]
+        if n != filled_for:  # jobs are grouped by n: one book per voter count
+            filled_for = n
+            book, add_new, add_re = fill_book(n, rng)
         now = 2.0
         book.fuse(now, strategy)  # warm-up
         t = time.perf_counter()

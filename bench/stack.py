@@ -10,6 +10,7 @@ import ast
 import os
 import re
 import tempfile
+import time
 
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 os.environ.setdefault('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp')
@@ -110,8 +111,8 @@ def gateway_stats(log):
         return {}
 
 
-def sample_loop(sampler, stop_at, clock, sleep, period=0.5):
-    """Call ``sampler.sample()`` every ``period`` s until ``clock() >= stop_at``."""
-    while clock() < stop_at:
+def sample_loop(sampler, stop_at, period=0.5):
+    """Call ``sampler.sample()`` every ``period`` s until ``time.monotonic() >= stop_at``."""
+    while time.monotonic() < stop_at:
         sampler.sample()
-        sleep(min(period, max(0.0, stop_at - clock())))
+        time.sleep(min(period, max(0.0, stop_at - time.monotonic())))

@@ -65,7 +65,7 @@ def run_viewers(args, ctx, url, pids, n, compression, stalled, label, bar):
     t0 = time.monotonic()
     pool.events['measure'].set()
     if sampler:
-        sample_loop(sampler, t0 + args.duration, time.monotonic, time.sleep)
+        sample_loop(sampler, t0 + args.duration)
     else:
         time.sleep(args.duration)
     usage = sampler.stop() if sampler else {}
@@ -125,10 +125,9 @@ def main():
     stalled = {'both': [False, True], 'off': [False], 'on': [True]}[args.stalled]
     ctx = multiprocessing.get_context('spawn')
     groups = [(s, float(f)) for s in args.sizes for f in args.fps]
-    configs = [(g, n, c, st) for g in groups for n in args.viewers for c in args.compression
-               for st in stalled]
+    per_group = [(n, c, st) for n in args.viewers for c in args.compression for st in stalled]
     rows = []
-    bar = tqdm(total=len(configs), desc='video_fanout', unit='config')
+    bar = tqdm(total=len(groups) * len(per_group), desc='video_fanout', unit='config')
     for size, fps in groups:
         width, height = (int(v) for v in size.lower().split('x'))
         stack = None if args.url else LocalStack()
@@ -140,9 +139,7 @@ def main():
                 stack.start_gateway()
             url = stack.url if stack else args.url
             pids = stack.pids() if stack else {}
-            for (g, n, comp, st) in configs:
-                if g != (size, fps):
-                    continue
+            for (n, comp, st) in per_group:
                 label = f'{size}@{fps:g} {n} {comp}{" +stalled" if st else ""}'
                 row = run_viewers(args, ctx, url, pids, n, comp, st, label, bar)
                 rows.append({'size': size, 'fps': fps, **row})

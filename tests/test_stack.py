@@ -14,14 +14,16 @@ import time
 import urllib.request
 
 from geometry_msgs.msg import Twist, TwistStamped
-from kropbot_bringup.processes import free_port
+from kropbot_bringup.processes import ROBOT_YAML, free_port
 from nav_msgs.msg import Odometry
 import psutil
 import pytest
 from std_msgs.msg import String
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-CMD_VEL_TIMEOUT = 0.5  # s, driver default (robot.yaml)
+CMD_VEL_TIMEOUT = yaml.safe_load(ROBOT_YAML.read_text())['driver']['ros__parameters'][
+    'cmd_vel_timeout']  # s
 
 
 def vote(pub, voter, linear, angular=0.0):

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Create/refresh the virtualenv and build the colcon workspace. Idempotent and fast when nothing
-# changed: the venv is only (re)installed when a requirements file changed, and colcon only
-# rebuilds what changed.
+# changed: the venv is only (re)installed when a requirements file changed, and the colcon
+# --symlink-install re-build takes seconds.
 #
 # Usage: tools/setup.sh [test]   ("test" also installs the test tools, Chromium and the web page)
 set -euo pipefail

@@ -70,7 +70,6 @@ class NodeProcess:
         for key, value in (params or {}).items():
             cmd += ['-p', f'{key}:={_yaml_scalar(value)}']
         cmd += list(extra_args)
-        self.cmd = cmd
         self._log = open(self.log_path, 'wb')
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
