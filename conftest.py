@@ -10,8 +10,8 @@ rclpy, and are inherited by every node process a test starts.
 import fcntl
 import os
 
-from kropbot_bringup.processes import NodeProcess, wait_for
-from kropbot_bringup.ros_harness import RosHarness
+from kropbot_testing.processes import NodeProcess, wait_for
+from kropbot_testing.ros_harness import RosHarness
 import pytest
 
 

@@ -57,7 +57,7 @@ class DdsProbe:
 
     def __init__(self, count_votes=False):
         from geometry_msgs.msg import Twist
-        from kropbot_bringup.ros_harness import RosHarness
+        from kropbot_testing.ros_harness import RosHarness
         from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
         from std_msgs.msg import String
 

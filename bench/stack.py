@@ -1,6 +1,6 @@
 """Start and stop a local KropBot stack for the server benchmarks; parse the gateway's stats.
 
-The nodes are the installed executables run as processes (``kropbot_bringup.processes``) with
+The nodes are the installed executables run as processes (``kropbot_testing.processes``) with
 ``robot.yaml`` + ``sim.yaml`` and per-benchmark overrides, logging into a temporary directory.
 DDS stays on this machine (``ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST`` unless set) and uses the
 caller's ``ROS_DOMAIN_ID``.
@@ -8,15 +8,19 @@ caller's ``ROS_DOMAIN_ID``.
 
 import ast
 import os
+from pathlib import Path
 import re
+import sys
 import tempfile
 import time
 
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 os.environ.setdefault('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp')
 os.environ.setdefault('PYTHONUNBUFFERED', '1')
+# Test/benchmark support lives in the repository's testing/ folder (not installed on robots).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'testing'))
 
-from kropbot_bringup.processes import NodeProcess, free_port, wait_for  # noqa: E402
+from kropbot_testing.processes import NodeProcess, free_port, wait_for  # noqa: E402
 
 #: Gateway overrides for benchmarks: every client comes from 127.0.0.1, so the per-address cap
 #: and the per-connection vote limits are raised (documented parameters, doc/gateway.md).
@@ -69,7 +73,7 @@ class LocalStack:
         """Start the gateway on a free port with :data:`GATEWAY_BENCH_PARAMS` (+ ``params``)."""
         self.port = free_port()
         merged = dict(GATEWAY_BENCH_PARAMS, port=self.port, **params)
-        return self.start('kropbot_vote', 'gateway_node', 'gateway', merged,
+        return self.start('kropbot_gateway', 'gateway_node', 'gateway', merged,
                           ready='KropBot crowd gateway on')
 
     @property

@@ -19,7 +19,7 @@ import time
 import urllib.request
 
 from geometry_msgs.msg import Twist
-from kropbot_bringup.processes import free_port
+from kropbot_testing.processes import free_port
 from nav_msgs.msg import Odometry
 import pytest
 
@@ -146,7 +146,7 @@ def test_page_drives_sim_robot_and_survives_gateway_restart(
     start_node('kropbot_vote', 'vote_node', 'vote')
     start_node('kropbot_driver', 'driver_node', 'driver')
     start_node('kropbot_camera', 'camera_node', 'camera', params={'source': 'sim'})
-    gateway = start_node('kropbot_vote', 'gateway_node', 'gateway', params=gateway_params)
+    gateway = start_node('kropbot_gateway', 'gateway_node', 'gateway', params=gateway_params)
     odom = ros.collect(Odometry, 'odom')
     url = f'http://127.0.0.1:{port}/'
     wait_for(lambda: _page_up(url), 20, period=0.2, message=f'GET {url}')
@@ -241,7 +241,7 @@ def test_page_drives_sim_robot_and_survives_gateway_restart(
     frames_before = phone.int_attr('camera', 'data-frames')
     x_before = odom[-1][1].pose.pose.position.x
     print(f'----- first gateway log -----\n{gateway.log_path.read_text(errors="replace")}')
-    start_node('kropbot_vote', 'gateway_node', 'gateway', params=gateway_params)
+    start_node('kropbot_gateway', 'gateway_node', 'gateway', params=gateway_params)
     for d in drivers:
         wait_for(lambda d=d: d.state() == 'connected', 20, period=0.1,
                  message='conn-state connected again after the gateway restarted')

@@ -426,10 +426,10 @@ def stack(start_node, ros, wait_for):
     """Start gateway + vote node and the bystanders; yield ``(port, gateway_proc, bystanders)``.
     """
     from geometry_msgs.msg import Twist
-    from kropbot_bringup.processes import free_port
+    from kropbot_testing.processes import free_port
 
     port = free_port()
-    gateway = start_node('kropbot_vote', 'gateway_node', 'gateway',
+    gateway = start_node('kropbot_gateway', 'gateway_node', 'gateway',
                          params={'port': port, 'handshake_timeout': HANDSHAKE_TIMEOUT})
     start_node('kropbot_vote', 'vote_node', 'vote', params={'strategy': 'mean', 'rate': 100.0})
     wait_for(lambda: 'crowd gateway on http://' in gateway.log() or not gateway.alive(), 20,
@@ -576,11 +576,11 @@ def test_only_the_gateway_listens_and_dds_stays_on_loopback(start_node, wait_for
     """
     import ipaddress
 
-    from kropbot_bringup.processes import free_port
+    from kropbot_testing.processes import free_port
     import psutil
 
     port = free_port()
-    procs = [start_node('kropbot_vote', 'gateway_node', 'gateway', params={'port': port}),
+    procs = [start_node('kropbot_gateway', 'gateway_node', 'gateway', params={'port': port}),
              start_node('kropbot_vote', 'vote_node', 'vote'),
              start_node('kropbot_driver', 'driver_node', 'driver'),
              start_node('kropbot_camera', 'camera_node', 'camera',

@@ -30,7 +30,7 @@ def free_port():
 @pytest.fixture
 def gateway(start_node, wait_for):
     port = free_port()
-    proc = start_node('kropbot_vote', 'gateway_node', 'gateway', params={'port': port})
+    proc = start_node('kropbot_gateway', 'gateway_node', 'gateway', params={'port': port})
     wait_for(lambda: 'crowd gateway on http://' in proc.log() or not proc.alive(), 20,
              message='gateway start')
     assert proc.alive(), proc.log()

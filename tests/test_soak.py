@@ -73,12 +73,12 @@ def _median(samples, column, t0, t1):
 
 @pytest.mark.timeout(150)
 def test_soak_60s_50_voters_10_viewers_resources_stable(start_node, ros, wait_for):
-    from kropbot_bringup.processes import free_port
+    from kropbot_testing.processes import free_port
     import psutil
     from std_msgs.msg import String
 
     port = free_port()
-    gateway = start_node('kropbot_vote', 'gateway_node', 'gateway', params={'port': port})
+    gateway = start_node('kropbot_gateway', 'gateway_node', 'gateway', params={'port': port})
     start_node('kropbot_vote', 'vote_node', 'vote')
     start_node('kropbot_camera', 'camera_node', 'camera',
                params={'source': 'test_pattern', 'width': 320, 'height': 240, 'fps': 10.0})

@@ -14,7 +14,7 @@ import time
 import urllib.request
 
 from geometry_msgs.msg import Twist, TwistStamped
-from kropbot_bringup.processes import ROBOT_YAML, free_port
+from kropbot_testing.processes import ROBOT_YAML, free_port
 from nav_msgs.msg import Odometry
 import psutil
 import pytest

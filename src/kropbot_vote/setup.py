@@ -14,12 +14,11 @@ setup(
     zip_safe=True,
     maintainer='KropBot developers',
     maintainer_email='dev@kropbot.invalid',
-    description='Crowd vote fusion node and the rosbridge-protocol crowd gateway for KropBot.',
+    description='Crowd vote fusion node of KropBot (fuses crowd votes into cmd_vel).',
     license='Apache-2.0',
     entry_points={
         'console_scripts': [
             'vote_node = kropbot_vote.vote_node:main',
-            'gateway_node = kropbot_vote.gateway_node:main',
         ],
     },
 )

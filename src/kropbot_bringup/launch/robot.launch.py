@@ -20,7 +20,7 @@ from launch_ros.substitutions import FindPackageShare
 
 # Topics the crowd may reach when stock rosbridge_suite is used instead of the KropBot gateway
 # (bridge:=rosbridge). rosbridge cannot tell publish from subscribe nor give voters an identity:
-# see docs in kropbot_vote/doc/gateway.md.
+# see docs in kropbot_gateway/doc/gateway.md.
 ROSBRIDGE_TOPICS_GLOB = '[/crowd/vote, /crowd/status, /camera/image_raw/compressed]'
 ROSBRIDGE_DENY_ALL_GLOB = '[/kropbot/none]'
 
@@ -53,7 +53,7 @@ def _launch_setup(context):
     ]
     if bridge == 'kropbot':
         actions.append(Node(
-            package='kropbot_vote', executable='gateway_node', name='gateway',
+            package='kropbot_gateway', executable='gateway_node', name='gateway',
             parameters=params + [{'port': port, 'address': address}], output='screen'))
     else:
         actions.append(Node(

@@ -79,11 +79,13 @@ def procfile_nodes():
         params.update(w for i, w in enumerate(words) if i and words[i - 1] == '--params-file')
     return nodes, params
 
+NODE_PACKAGES = {'kropbot_camera', 'kropbot_vote', 'kropbot_gateway', 'kropbot_driver'}
+
 
 def test_every_named_package_and_executable_exists(tree):
     nodes = launch_nodes(tree)
     ours = {n for n in nodes if (n[0], n[1]) not in OPTIONAL_PACKAGES}
-    assert {n[0] for n in ours} == {'kropbot_camera', 'kropbot_vote', 'kropbot_driver'}
+    assert {n[0] for n in ours} == NODE_PACKAGES
     for package, executable, _ in ours:
         assert (SRC / package / 'package.xml').exists(), package
         assert executable in console_scripts(package), (package, executable)
@@ -138,7 +140,8 @@ def test_procfile_agrees_with_launch_file(tree):
 
 
 def test_setup_cfg_installs_scripts_where_ros2_run_finds_them():
-    for package in ('kropbot_camera', 'kropbot_vote', 'kropbot_driver', 'kropbot_bringup'):
+    for package in ('kropbot_common', 'kropbot_camera', 'kropbot_vote', 'kropbot_gateway',
+                    'kropbot_driver', 'kropbot_bringup'):
         cfg = configparser.ConfigParser()
         cfg.read(SRC / package / 'setup.cfg')
         assert cfg['install']['install_scripts'] == f'$base/lib/{package}'
@@ -164,4 +167,4 @@ def test_launch_description_builds_with_launch_ros():
     context.launch_configurations['params_file'] = str(PKG / 'config' / 'robot.yaml')
     opaque = next(e for e in description.entities if isinstance(e, OpaqueFunction))
     nodes = opaque.execute(context)
-    assert {n.node_package for n in nodes} == {'kropbot_camera', 'kropbot_vote', 'kropbot_driver'}
+    assert {n.node_package for n in nodes} == NODE_PACKAGES

@@ -1,1 +1,1 @@
-"""Crowd vote fusion node and the rosbridge-protocol crowd gateway for KropBot."""
+"""KropBot crowd vote fusion: the vote node and its ROS-free core."""

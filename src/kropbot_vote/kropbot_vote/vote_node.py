@@ -12,6 +12,7 @@ import sys
 import time
 
 from geometry_msgs.msg import Twist, TwistStamped
+from kropbot_common.throttled_log import ThrottledLog
 from rcl_interfaces.msg import (
     FloatingPointRange,
     IntegerRange,
@@ -33,7 +34,6 @@ from kropbot_vote.fusion import (
     check_parameter,
     status_dict,
 )
-from kropbot_vote.limits import ThrottledLog
 
 
 def _qos(depth):

@@ -1,7 +1,7 @@
 """KropBot crowd gateway node: rosbridge v2 subset over WebSocket plus the web page, one port.
 
-Thin ROS wiring around :mod:`kropbot_vote.server` (asyncio in its own thread) and
-:mod:`kropbot_vote.protocol`. The executor thread creates and destroys every rclpy entity: the
+Thin ROS wiring around :mod:`kropbot_gateway.server` (asyncio in its own thread) and
+:mod:`kropbot_gateway.protocol`. The executor thread creates and destroys every rclpy entity: the
 server thread hands (un)subscribe requests over through a queue and a guard condition, and
 publishes votes itself on the publishers made at start-up (rclpy publishing is thread-safe); ROS
 messages go the other way with ``loop.call_soon_threadsafe``. See doc/gateway.md.
@@ -20,8 +20,8 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
-from kropbot_vote.msgconv import import_message, msg_to_dict
-from kropbot_vote.server import (
+from kropbot_gateway.msgconv import import_message, msg_to_dict
+from kropbot_gateway.server import (
     PARAMETERS,
     Bridge,
     GatewayServer,

@@ -1,7 +1,7 @@
 """The crowd gateway's HTTP + WebSocket server (asyncio, ``websockets``; ROS-free).
 
 One port serves the built web page (``GET /`` and assets) and, on a WebSocket upgrade, the
-rosbridge v2 subset of :mod:`kropbot_vote.protocol`. The ROS side is reached through a
+rosbridge v2 subset of :mod:`kropbot_gateway.protocol`. The ROS side is reached through a
 *bridge* object (see :class:`Bridge`), so this module is tested without rclpy.
 
 Fan-out: one :class:`Channel` per subscribed topic keeps only the newest message and a cache of
@@ -21,13 +21,13 @@ import threading
 import time
 from urllib.parse import unquote, urlsplit
 
+from kropbot_common.throttled_log import ThrottledLog
 from websockets.asyncio.server import serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Response
 
-from kropbot_vote.limits import ThrottledLog
-from kropbot_vote.protocol import (
+from kropbot_gateway.protocol import (
     VOTE_TYPE,
     Close,
     PublishVote,
@@ -60,7 +60,7 @@ class Bridge:
     """
 
     def publish_vote(self, vote):
-        """Publish a :class:`~kropbot_vote.protocol.PublishVote`."""
+        """Publish a :class:`~kropbot_gateway.protocol.PublishVote`."""
 
     def subscribe(self, topic, type_name):
         """Create the (single) ROS subscription for resolved ``topic`` of ``type_name``."""

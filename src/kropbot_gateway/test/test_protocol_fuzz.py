@@ -17,7 +17,7 @@ import math
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from kropbot_vote.protocol import (
+from kropbot_gateway.protocol import (
     MAX_JSON_DEPTH,
     Close,
     PublishVote,
@@ -28,8 +28,8 @@ from kropbot_vote.protocol import (
     Unsubscribe,
     parse_allow_entries,
 )
-from kropbot_vote.server import PARAMETERS as GATEWAY_PARAMETERS
-from kropbot_vote.server import encode_json
+from kropbot_gateway.server import PARAMETERS as GATEWAY_PARAMETERS
+from kropbot_gateway.server import encode_json
 
 # The gateway's default allow-lists (robot.yaml / server.PARAMETERS), resolved in namespace '/'.
 PUB = parse_allow_entries(GATEWAY_PARAMETERS['allow_publish'][0])

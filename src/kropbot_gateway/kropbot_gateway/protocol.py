@@ -21,7 +21,7 @@ import sys
 
 import cbor2
 
-from kropbot_vote.limits import AbuseMeter, TokenBucket
+from kropbot_gateway.limits import AbuseMeter, TokenBucket
 
 VOTE_TYPE = 'geometry_msgs/msg/TwistStamped'
 COMPRESSIONS = ('none', 'cbor')

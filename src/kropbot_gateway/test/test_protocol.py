@@ -8,8 +8,9 @@ import math
 import cbor2
 from hypothesis import given
 from hypothesis import strategies as st
-from kropbot_vote.limits import AbuseMeter, ThrottledLog, TokenBucket
-from kropbot_vote.protocol import (
+from kropbot_common.throttled_log import ThrottledLog
+from kropbot_gateway.limits import AbuseMeter, TokenBucket
+from kropbot_gateway.protocol import (
     Close,
     ProtocolError,
     PublishVote,
@@ -24,7 +25,7 @@ from kropbot_vote.protocol import (
     resolve_topic,
     sanitize_vote,
 )
-from kropbot_vote.server import PARAMETERS as GATEWAY_PARAMETERS
+from kropbot_gateway.server import PARAMETERS as GATEWAY_PARAMETERS
 import pytest
 
 # The gateway's default allow-lists (robot.yaml / server.PARAMETERS), resolved in namespace '/'.

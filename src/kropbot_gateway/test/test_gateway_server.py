@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 
 import cbor2
-from kropbot_vote.server import (
+from kropbot_gateway.server import (
     PARAMETERS,
     Bridge,
     GatewayServer,
@@ -264,7 +264,7 @@ def test_handshake_refused_after_admission_releases_the_slot():
 
 
 def test_raise_fd_limit_with_a_fake_resource_module():
-    from kropbot_vote.server import FD_RESERVE, raise_fd_limit
+    from kropbot_gateway.server import FD_RESERVE, raise_fd_limit
 
     class Fake:
         RLIMIT_NOFILE, RLIM_INFINITY = 7, -1

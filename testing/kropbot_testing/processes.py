@@ -12,7 +12,7 @@ import socket
 import subprocess
 import time
 
-ROOT = Path(os.environ.get('KROPBOT_ROOT', Path(__file__).resolve().parents[3]))
+ROOT = Path(__file__).resolve().parents[2]  # the repository (testing/kropbot_testing/..)
 INSTALL = Path(os.environ.get('KROPBOT_INSTALL', ROOT / 'install'))
 CONFIG = ROOT / 'src' / 'kropbot_bringup' / 'config'
 ROBOT_YAML = CONFIG / 'robot.yaml'

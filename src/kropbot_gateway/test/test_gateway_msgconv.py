@@ -2,8 +2,8 @@
 
 import cbor2
 from geometry_msgs.msg import TwistStamped
-from kropbot_vote.msgconv import dict_to_msg, import_message, msg_to_dict
-from kropbot_vote.protocol import encode_publish
+from kropbot_gateway.msgconv import dict_to_msg, import_message, msg_to_dict
+from kropbot_gateway.protocol import encode_publish
 import pytest
 from sensor_msgs.msg import CompressedImage
 

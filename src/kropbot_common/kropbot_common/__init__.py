@@ -1,0 +1,1 @@
+"""Helpers shared by every KropBot package; ROS-free unless a module says otherwise."""

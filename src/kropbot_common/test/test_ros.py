@@ -1,0 +1,62 @@
+"""The ROS adapter on a real rclpy node (in-process, own context)."""
+
+from kropbot_common.params import Param, ParameterError
+from kropbot_common.ros import declare_parameters, descriptor, set_parameters_callback
+import pytest
+import rclpy
+from rclpy.parameter import Parameter
+
+SCHEMA = (
+    Param('rate', 10.0, 'publish rate', 'Hz', 1.0, 100.0, read_only=False),
+    Param('limit', 0.3, 'a safety limit', 'm/s', 0.01, 5.0),
+    Param('mode', 'a', 'which mode', choices=('a', 'b'), read_only=False),
+    Param('names', [], 'a list'),
+)
+
+
+@pytest.fixture
+def make_node():
+    context = rclpy.context.Context()
+    rclpy.init(context=context)
+    nodes = []
+
+    def _make(**overrides):
+        node = rclpy.create_node(
+            'kropbot_common_test', context=context,
+            parameter_overrides=[Parameter(k, value=v) for k, v in overrides.items()])
+        nodes.append(node)
+        return node
+
+    yield _make
+    for node in nodes:
+        node.destroy_node()
+    rclpy.try_shutdown(context=context)
+
+
+def test_descriptor_carries_range_choices_and_read_only():
+    d = descriptor(SCHEMA[1])
+    assert d.read_only and d.floating_point_range[0].to_value == 5.0 and 'm/s' in d.description
+    assert descriptor(SCHEMA[2]).additional_constraints == 'one of: a, b'
+
+
+def test_declare_and_run_time_changes(make_node):
+    node = make_node(rate=20.0)
+    values = declare_parameters(node, SCHEMA)
+    assert values == {'rate': 20.0, 'limit': 0.3, 'mode': 'a', 'names': []}
+    applied = []
+    node.add_on_set_parameters_callback(
+        set_parameters_callback(SCHEMA, lambda ch: applied.append(ch)))
+    ok = node.set_parameters([Parameter('rate', value=50.0)])[0]
+    assert ok.successful and applied == [{'rate': 50.0}]
+    assert not node.set_parameters([Parameter('rate', value=500.0)])[0].successful
+    assert not node.set_parameters([Parameter('mode', value='zzz')])[0].successful
+    refused = node.set_parameters([Parameter('limit', value=1.0)])[0]
+    assert not refused.successful and node.get_parameter('limit').value == 0.3
+    assert applied == [{'rate': 50.0}]
+
+
+def test_bad_override_is_a_parameter_error(make_node):
+    with pytest.raises(ParameterError, match='limit'):
+        declare_parameters(make_node(limit=9.0), SCHEMA)
+    with pytest.raises(ParameterError, match='mode'):
+        declare_parameters(make_node(mode='c'), SCHEMA)

@@ -1,0 +1,1 @@
+"""KropBot crowd gateway: a hardened rosbridge v2 subset over WebSocket, plus the page's server."""

@@ -1,0 +1,8 @@
+"""Test and benchmark support for KropBot (not installed on the robot).
+
+Helpers that tests and ``bench/`` share: node processes (:mod:`.processes`), an rclpy harness
+(:mod:`.ros_harness`), a raw WebSocket client for attacks (:mod:`.rawws`), message building from
+dicts (:mod:`.msgs`) and the camera test pattern's counter reader (:mod:`.frames`). The directory
+``testing/`` is put on ``sys.path`` by pytest (``pythonpath`` in pyproject.toml) and by
+``bench/common.py``.
+"""
