@@ -165,6 +165,12 @@ def test_page_drives_sim_robot_and_survives_gateway_restart(
     for d in drivers:
         wait_for(lambda d=d: d.state() == 'connected', 15, period=0.1,
                  message='conn-state connected')
+    # Behind the gateway the page lets it assign the voter ids (config.json says "server", or
+    # there is none): no per-tab id in the votes, no "votes are not authenticated" note.
+    for d in drivers:
+        assert d.page.get_attribute('body', 'data-voter-mode') == 'server'
+        assert d.page.get_attribute('body', 'data-voter-id') is None
+    assert phone.page.locator('[data-testid="voter-mode"]').is_hidden()
 
     # Live camera: frames keep arriving (different stamps) and the newest one is fresh.
     wait_for(lambda: phone.int_attr('camera', 'data-frames') >= 2, 20, period=0.1,

@@ -1,6 +1,8 @@
 /**
- * The page's link to the crowd gateway: one roslibjs Ros per connection attempt, the three
- * topics, and automatic reconnection (roslibjs itself does not reconnect).
+ * The page's link to the rosbridge-protocol server (the crowd gateway, or stock rosbridge in the
+ * stock rosbridge mode): one roslibjs Ros per connection attempt, the three topics, and
+ * automatic reconnection (roslibjs itself does not reconnect). The URL comes from
+ * logic/endpoint.js.
  *
  * On every close the Ros and Topic objects are dropped and, after a backoff delay, created
  * anew and re-subscribed. Votes are published only while connected: roslibjs would otherwise
@@ -15,35 +17,15 @@ export const TOPICS = Object.freeze({
   vote: { name: 'crowd/vote', type: 'geometry_msgs/msg/TwistStamped' },
 });
 
-/**
- * The gateway URL: `?ws=` overrides (development); otherwise the page's own origin,
- * ws:// or wss:// following http:// or https://.
- *
- * @param {{protocol: string, host: string, search: string}} location - window.location
- * @returns {string}
- */
-export function gatewayUrl(location) {
-  const override = new URLSearchParams(location.search).get('ws');
-  if (override) return override;
-  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  const host = location.host || 'localhost:9090';
-  return `${scheme}://${host}/`;
-}
-
 export class CrowdLink {
   /**
-   * @param {{url: string, onState?: (state: string, info?: object) => void,
-   *   onStatus?: (msg: object) => void, onImage?: (msg: object) => void,
-   *   onConnected?: () => void, onDisconnected?: () => void, backoff?: Backoff,
-   *   connectTimeoutMs?: number, RosClass?: typeof Ros, TopicClass?: typeof Topic}} opts
+   * @param {{url: string, backoff?: Backoff, connectTimeoutMs?: number,
+   *   RosClass?: typeof Ros, TopicClass?: typeof Topic}} opts - the WebSocket URL; the rest is
+   *   for tests (connectTimeoutMs: give up on an attempt after this many ms)
    */
   constructor(opts) {
     this.url = opts.url;
-    this.onState = opts.onState ?? (() => {});
-    this.onStatus = opts.onStatus ?? (() => {});
-    this.onImage = opts.onImage ?? (() => {});
-    this.onConnected = opts.onConnected ?? (() => {});
-    this.onDisconnected = opts.onDisconnected ?? (() => {});
+    this._setHandlers({});
     this.backoff = opts.backoff ?? new Backoff();
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 5000;
     this.RosClass = opts.RosClass ?? Ros;
@@ -57,8 +39,20 @@ export class CrowdLink {
     this.stopped = false;
   }
 
-  /** Open the first connection. */
-  start() {
+  /**
+   * Open the first connection and deliver events to `handlers` from now on.
+   *
+   * The handlers are given here rather than to the constructor so that the page can create the
+   * link first and the consumers of its events (which publish through it) afterwards.
+   *
+   * @param {{onState?: (state: string, info?: {retryInMs?: number}) => void,
+   *   onStatus?: (msg: object) => void, onImage?: (msg: object) => void,
+   *   onConnected?: () => void, onDisconnected?: () => void}} [handlers] - onState gets
+   *   'connecting', 'connected', 'reconnecting' or 'closed'; onStatus/onImage the crowd/status
+   *   and camera messages
+   */
+  start(handlers = {}) {
+    this._setHandlers(handlers);
     this.stopped = false;
     this._connect();
   }
@@ -80,6 +74,15 @@ export class CrowdLink {
     if (!this.connected || !this.ros?.isConnected || !this.topics) return false;
     this.topics.vote.publish(msg);
     return true;
+  }
+
+  _setHandlers(handlers) {
+    const none = () => {};
+    this.onState = handlers.onState ?? none;
+    this.onStatus = handlers.onStatus ?? none;
+    this.onImage = handlers.onImage ?? none;
+    this.onConnected = handlers.onConnected ?? none;
+    this.onDisconnected = handlers.onDisconnected ?? none;
   }
 
   _connect() {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CrowdLink, gatewayUrl } from '../src/connection.js';
+import { CrowdLink } from '../src/connection.js';
 
 // Minimal stand-ins for roslibjs Ros/Topic: record what the page does with them.
 class FakeRos {
@@ -60,15 +60,13 @@ class FakeTopic {
   }
 }
 
-function makeLink(extra = {}) {
+// A started link with fake roslibjs classes; `handlers` are added to start()'s.
+function makeLink({ handlers = {}, ...opts } = {}) {
   const states = [];
   const link = new CrowdLink({
-    url: 'ws://robot:9090/',
-    RosClass: FakeRos,
-    TopicClass: FakeTopic,
-    onState: (s, info) => states.push([s, info?.retryInMs]),
-    ...extra,
+    url: 'ws://robot:9090/', RosClass: FakeRos, TopicClass: FakeTopic, ...opts,
   });
+  link.start({ onState: (s, info) => states.push([s, info?.retryInMs]), ...handlers });
   return { link, states };
 }
 
@@ -82,7 +80,6 @@ describe('CrowdLink', () => {
 
   it('subscribes and advertises on connection, and publishes only while connected', () => {
     const { link, states } = makeLink();
-    link.start();
     expect(link.publishVote({ v: 1 })).toBe(false);
     const ros = FakeRos.all[0];
     ros.open();
@@ -97,10 +94,26 @@ describe('CrowdLink', () => {
     expect(states.map((s) => s[0])).toEqual(['connecting', 'connected']);
   });
 
+  it('connects to its URL and hands messages to the start() handlers', () => {
+    const got = [];
+    const { link } = makeLink({
+      handlers: { onStatus: (m) => got.push(['status', m]), onImage: (m) => got.push(['image', m]) },
+    });
+    const ros = FakeRos.all[0];
+    expect(ros.url).toBe('ws://robot:9090/');
+    ros.open();
+    for (const t of ros.topics) t.callback?.({ from: t.name });
+    expect(got).toEqual([
+      ['status', { from: 'crowd/status' }],
+      ['image', { from: 'camera/image_raw/compressed' }],
+    ]);
+    link.stop();
+    expect(ros.closed).toBe(true);
+  });
+
   it('reconnects with backoff using fresh Ros objects, never reusing the old one', () => {
     const disconnected = vi.fn();
-    const { link, states } = makeLink({ onDisconnected: disconnected });
-    link.start();
+    const { link, states } = makeLink({ handlers: { onDisconnected: disconnected } });
     FakeRos.all[0].open();
     FakeRos.all[0].drop();
     expect(disconnected).toHaveBeenCalledOnce();
@@ -125,23 +138,11 @@ describe('CrowdLink', () => {
 
   it('gives up on a connection attempt that hangs and tries again', () => {
     const { link } = makeLink({ connectTimeoutMs: 1000 });
-    link.start();
     vi.advanceTimersByTime(1000);
     expect(FakeRos.all[0].closed).toBe(true);
     vi.advanceTimersByTime(500);
     expect(FakeRos.all).toHaveLength(2);
     FakeRos.all[0].open(); // the abandoned socket opens late: closed, not used
     expect(link.connected).toBe(false);
-  });
-});
-
-describe('gatewayUrl', () => {
-  it('uses the page origin, wss for https, and honours ?ws=', () => {
-    expect(gatewayUrl({ protocol: 'http:', host: 'robot:9090', search: '' }))
-      .toBe('ws://robot:9090/');
-    expect(gatewayUrl({ protocol: 'https:', host: 'robot.example', search: '' }))
-      .toBe('wss://robot.example/');
-    expect(gatewayUrl({ protocol: 'http:', host: 'localhost:5173', search: '?ws=ws://pi:9090/' }))
-      .toBe('ws://pi:9090/');
   });
 });

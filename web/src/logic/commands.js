@@ -3,7 +3,12 @@
  *
  * A command is `{linear, angular}` in SI units (m/s, rad/s, REP 103: +linear forward,
  * +angular counter-clockwise = turning left). The per-button commands and the direction bins
- * follow the shared conventions (docs: web/README.md, the KropBot interface contract (ARCHITECTURE.md)).
+ * follow the shared conventions (web/README.md, docs/ARCHITECTURE.md).
+ *
+ * The direction names exist once on the page: BIN_NAMES (checked by a pytest against the Python
+ * definition, kropbot_common.directions.HISTOGRAM_KEYS). BUTTONS holds the pad's per-direction
+ * data in pad order, and SECTOR_NAMES is derived from it; a vitest test checks that both name
+ * exactly the BIN_NAMES.
  */
 
 /** Fallback limits until the first crowd/status arrives (robot.yaml `vote` defaults). */
@@ -30,11 +35,41 @@ export const BUTTONS = Object.freeze([
 
 const BY_NAME = new Map(BUTTONS.map((b) => [b.name, b]));
 
-/** Names of the histogram bins in display order (the 8 directions then stop). */
+/**
+ * The page's one list of direction names: the histogram bins of crowd/status in display order
+ * (the 8 directions then stop), the same as kropbot_common.directions.HISTOGRAM_KEYS.
+ */
 export const BIN_NAMES = Object.freeze([
   'forward', 'forward_left', 'left', 'back_left', 'back', 'back_right', 'right', 'forward_right',
   'stop',
 ]);
+
+/** Name of the "stop" direction (BIN_NAMES' last entry). */
+export const STOP_NAME = BIN_NAMES[BIN_NAMES.length - 1];
+
+/**
+ * Index k of the 45° sector containing angle `a`: sectors are centred on k·45°, counter-clockwise
+ * from forward in the plane of normalised (linear, angular); the same rule as the vote node's
+ * direction_bin (k = floor((a + 22.5°) / 45°) mod 8).
+ *
+ * @param {number} angleRad - atan2(w_norm, v_norm), rad
+ * @returns {number} 0..7
+ */
+export function sectorOf(angleRad) {
+  const k = Math.floor(angleRad / (Math.PI / 4) + 0.5);
+  return ((k % 8) + 8) % 8;
+}
+
+/**
+ * Direction names by sector index (0 = forward, +45° per step), derived from the BUTTONS unit
+ * factors: the order of kropbot_common.directions.DIRECTIONS without stop.
+ */
+export const SECTOR_NAMES = Object.freeze(
+  BUTTONS.filter((b) => b.v !== 0 || b.w !== 0)
+    .map((b) => ({ name: b.name, k: sectorOf(Math.atan2(b.w, b.v)) }))
+    .sort((a, b) => a.k - b.k)
+    .map((b) => b.name),
+);
 
 /**
  * Sanitise speed limits: positive finite numbers, else the defaults.
@@ -89,9 +124,11 @@ export function keyIntent(key) {
 /**
  * Combine the held intents into one pad button name.
  *
- * Opposite keys cancel; up/down combined with left/right give the diagonals (down+left is
- * back_left). Stop (space) wins over everything. Nothing held (or everything cancelled) → null,
- * meaning "not driving".
+ * The four keys address the 3x3 pad grid of BUTTONS (row-major): up/down pick the top/bottom
+ * row, left/right the left/right column, so two keys give the diagonal button under them
+ * (down+left is back_left) and the car convention comes from BUTTONS alone. Opposite keys
+ * cancel. Stop (space) wins over everything. Nothing held (or everything cancelled) → null,
+ * meaning "not driving" (the centre of the grid is the explicit stop button).
  *
  * @param {Iterable<string>} intents - held intents from keyIntent()
  * @returns {string|null} a BUTTONS[].name or null
@@ -101,12 +138,8 @@ export function intentsToButton(intents) {
   if (held.has('stop')) return 'stop';
   const v = (held.has('up') ? 1 : 0) - (held.has('down') ? 1 : 0);
   const turn = (held.has('left') ? 1 : 0) - (held.has('right') ? 1 : 0);
-  const table = {
-    '1,0': 'forward', '1,1': 'forward_left', '1,-1': 'forward_right',
-    '0,1': 'left', '0,-1': 'right',
-    '-1,0': 'back', '-1,1': 'back_left', '-1,-1': 'back_right',
-  };
-  return table[`${v},${turn}`] ?? null;
+  if (v === 0 && turn === 0) return null;
+  return BUTTONS[(1 - v) * 3 + (1 - turn)].name;
 }
 
 /** Default radial deadzone of the gamepad stick (fraction of full deflection). */
@@ -134,6 +167,23 @@ export function gamepadCommand(axes, limits, deadzone = GAMEPAD_DEADZONE) {
 }
 
 /**
+ * The command of the first connected gamepad whose left stick is outside the deadzone.
+ *
+ * @param {Iterable<{connected: boolean, axes: ArrayLike<number>}|null>} pads -
+ *   navigator.getGamepads() (entries may be null)
+ * @param {{maxLinear: number, maxAngular: number}} [limits]
+ * @returns {{linear: number, angular: number}|null} null when no stick is deflected
+ */
+export function stickCommand(pads, limits) {
+  for (const gp of pads ?? []) {
+    if (!gp || !gp.connected) continue;
+    const cmd = gamepadCommand(gp.axes, limits);
+    if (cmd) return cmd;
+  }
+  return null;
+}
+
+/**
  * Whether two commands differ by more than `tolerance` of the limits (to rate-limit resends).
  *
  * @param {{linear: number, angular: number}|null} a
@@ -152,16 +202,19 @@ export function commandChanged(a, b, limits, tolerance = 0.02) {
 /**
  * A geometry_msgs/msg/TwistStamped vote message (roslibjs JSON form).
  *
- * header.frame_id is left empty: the gateway assigns the voter identity and stamps the vote.
+ * header.frame_id is the voter id: empty behind KropBot's gateway (it assigns the voter identity
+ * per connection and stamps the vote), the page's per-tab id in the stock rosbridge mode.
  *
  * @param {{linear: number, angular: number}} command - m/s, rad/s
  * @param {number} nowMs - wall clock in ms (Date.now())
+ * @param {string} [voterId] - header.frame_id ('' = let the gateway assign it)
  * @returns {object}
  */
-export function voteMessage(command, nowMs) {
+export function voteMessage(command, nowMs, voterId = '') {
   const sec = Math.floor(nowMs / 1000);
+  const nanosec = Math.round((nowMs - sec * 1000) * 1e6);
   return {
-    header: { stamp: { sec, nanosec: Math.round((nowMs - sec * 1000) * 1e6) }, frame_id: '' },
+    header: { stamp: { sec, nanosec }, frame_id: voterId },
     twist: {
       linear: { x: command.linear, y: 0, z: 0 },
       angular: { x: 0, y: 0, z: command.angular },

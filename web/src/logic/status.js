@@ -1,7 +1,9 @@
 /**
- * Pure view model of the crowd/status JSON (contract: ARCHITECTURE.md, crowd/status).
+ * Pure view model of the crowd/status JSON (contract: docs/ARCHITECTURE.md, crowd/status).
  */
-import { BIN_NAMES, DEFAULT_LIMITS, normaliseLimits } from './commands.js';
+import {
+  BIN_NAMES, DEFAULT_LIMITS, SECTOR_NAMES, STOP_NAME, normaliseLimits, sectorOf,
+} from './commands.js';
 
 /** Normalised magnitude below which a command counts as "stop" (shared conventions). */
 export const STOP_MAGNITUDE = 0.2;
@@ -38,13 +40,8 @@ export function commandBin(linear, angular, limits) {
   const { maxLinear, maxAngular } = normaliseLimits(limits);
   const v = finite(linear) / maxLinear;
   const w = finite(angular) / maxAngular;
-  if (Math.hypot(v, w) < STOP_MAGNITUDE) return 'stop';
-  const sector = Math.round(Math.atan2(w, v) / (Math.PI / 4)); // -4..4
-  const names = {
-    0: 'forward', 1: 'forward_left', 2: 'left', 3: 'back_right', 4: 'back',
-    '-4': 'back', '-3': 'back_left', '-2': 'right', '-1': 'forward_right',
-  };
-  return names[sector];
+  if (Math.hypot(v, w) < STOP_MAGNITUDE) return STOP_NAME;
+  return SECTOR_NAMES[sectorOf(Math.atan2(w, v))];
 }
 
 /**
