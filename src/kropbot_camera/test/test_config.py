@@ -1,9 +1,24 @@
 import math
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
-from kropbot_camera.config import PARAMETERS, CameraConfig, ConfigError, validate_config
+from kropbot_camera.config import CameraConfig, ConfigError, validate_config
+from kropbot_camera.params import PARAMETERS
+from kropbot_common.params import readme_table_errors
 import pytest
+
+README = Path(__file__).resolve().parents[1] / 'README.md'
+
+
+def test_readme_table_is_generated_from_the_schema():
+    assert readme_table_errors(README.read_text(), PARAMETERS) == []
+
+
+def test_only_what_the_node_applies_at_run_time_is_writable():
+    # fps, jpeg_quality and frame_id are read per frame; the rest is held by the source.
+    assert {p.name for p in PARAMETERS if not p.read_only} == {'fps', 'jpeg_quality',
+                                                               'frame_id'}
 
 
 def test_defaults_are_valid():
