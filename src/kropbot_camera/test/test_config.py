@@ -71,3 +71,14 @@ def test_in_range_values_are_kept(quality, fps, width):
 def test_out_of_range_quality_is_always_rejected(quality):
     with pytest.raises(ConfigError):
         validate_config({'jpeg_quality': quality})
+
+
+def test_robot_and_sim_yaml_sections_match_the_schema():
+    import yaml
+
+    config = Path(__file__).resolve().parents[2] / 'kropbot_bringup' / 'config'
+    robot = yaml.safe_load((config / 'robot.yaml').read_text())['camera']['ros__parameters']
+    sim = yaml.safe_load((config / 'sim.yaml').read_text())['camera']['ros__parameters']
+    assert set(robot) == {p.name for p in PARAMETERS} and set(sim) <= set(robot)
+    assert validate_config(robot).source == '0'
+    assert validate_config({**robot, **sim}).source == 'sim'

@@ -6,7 +6,10 @@ Uses only rclpy APIs present in both Jazzy and Kilted.
 Every KropBot node's ``main`` is the same two lines (ros2/demos ``demo_nodes_py`` style)::
 
     def main(args=None):
-        return run_node(VoteNode, args, name='vote')
+        return run_node(CameraNode, args, name='camera')
+
+(the vote node adds ``executor=VoteNode.make_executor`` to spin on the executor its
+``executor`` parameter names).
 """
 
 from rcl_interfaces.msg import (

@@ -61,3 +61,14 @@ def test_readme_table_is_generated_from_the_schema():
 def test_int_accepted_for_float():
     assert check_parameter('max_wheel_speed', 1) is None
     assert check_config({**DEFAULTS, 'max_wheel_speed': 1})['max_wheel_speed'] == 1.0
+
+
+def test_robot_and_sim_yaml_sections_match_the_schema():
+    import yaml
+
+    config = Path(__file__).resolve().parents[2] / 'kropbot_bringup' / 'config'
+    robot = yaml.safe_load((config / 'robot.yaml').read_text())['driver']['ros__parameters']
+    sim = yaml.safe_load((config / 'sim.yaml').read_text())['driver']['ros__parameters']
+    assert set(robot) == set(SPECS) and set(sim) <= set(robot)
+    assert check_config(robot)['backend'] == 'motorkit'
+    assert check_config({**robot, **sim})['backend'] == 'sim'

@@ -3,7 +3,13 @@
 import math
 from pathlib import Path
 
-from kropbot_common.params import ParameterError, by_name, check, readme_table_errors
+from kropbot_common.params import (
+    ParameterError,
+    by_name,
+    check,
+    check_values,
+    readme_table_errors,
+)
 from kropbot_vote.params import PARAMETERS
 import pytest
 import rclpy
@@ -85,3 +91,12 @@ def test_writable_parameters_are_applied_and_read_only_ones_refused(vote_node):
 def test_bad_start_up_value_is_a_parameter_error(vote_node):
     with pytest.raises(ParameterError, match='executor'):
         vote_node(executor='multi')
+
+
+def test_robot_yaml_section_matches_the_schema():
+    import yaml
+
+    config = Path(__file__).resolve().parents[2] / 'kropbot_bringup' / 'config' / 'robot.yaml'
+    section = yaml.safe_load(config.read_text())['vote']['ros__parameters']
+    assert set(section) == set(SPECS)
+    assert check_values(PARAMETERS, section) == section
