@@ -18,7 +18,7 @@ from common import parser, print_table, str_list, write_json
 import cv2
 from kropbot_camera.capture import CaptureLoop
 from kropbot_camera.encode import encode_jpeg, fit_frame
-from kropbot_camera.sources import TestPatternSource
+from kropbot_camera.pattern import TestPatternSource
 from tqdm import tqdm
 
 WARMUP = 20  # frames run before the measurement starts (caches, allocator)

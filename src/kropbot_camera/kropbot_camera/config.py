@@ -1,62 +1,23 @@
-"""Camera parameters: names, defaults, ranges and a pure validator (no ROS imports).
+"""The camera's validated configuration (pure, ROS-free).
 
-The node declares every entry of :data:`PARAMETERS` with a ``ParameterDescriptor`` built from it
-and runs :func:`validate_config` on the complete set, both at start-up and whenever a parameter
-is set at run time. Units are SI (REP 103) except image sizes (px) and rates (Hz).
+The schema (names, defaults, units, ranges, read-only flags) is
+:data:`kropbot_camera.params.PARAMETERS`; :func:`validate_config` checks a complete set
+against it plus the rule the schema cannot express (``source`` and ``frame_id`` must be
+non-empty) and returns a :class:`CameraConfig`. The node runs it at start-up and on every
+run-time change.
 """
 
-from dataclasses import dataclass, fields
-import math
+from dataclasses import dataclass
+
+from kropbot_common.params import ParameterError, check_values
+
+from kropbot_camera.params import PARAMETERS
+
+_NON_EMPTY = ('source', 'frame_id')
 
 
-class ConfigError(ValueError):
+class ConfigError(ParameterError):
     """A camera parameter has an invalid value; the message names the parameter and the rule."""
-
-
-@dataclass(frozen=True)
-class ParamSpec:
-    """Declaration data for one parameter.
-
-    Attributes:
-        name: parameter name.
-        default: default value; its Python type is the parameter type (str, int or float).
-        description: one-line human description (units included).
-        low: smallest allowed value for numeric parameters (inclusive), else None.
-        high: largest allowed value for numeric parameters (inclusive), else None.
-        read_only: True when the value can only be given at start-up (``--ros-args -p`` or the
-            params file), e.g. because changing it would need the source to be reopened.
-
-    """
-
-    name: str
-    default: object
-    description: str
-    low: float | None = None
-    high: float | None = None
-    read_only: bool = False
-
-
-PARAMETERS = (
-    ParamSpec('source', '0',
-              'OpenCV source (device index such as "0", /dev/videoN, file path, URL, or a '
-              'GStreamer pipeline containing "!"), "test_pattern", or "sim" (top-down view of '
-              'the simulated robot from odom)', read_only=True),
-    ParamSpec('width', 320, 'published image width (px); frames of another size are resized',
-              16, 4096, read_only=True),
-    ParamSpec('height', 240, 'published image height (px); frames of another size are resized',
-              16, 4096, read_only=True),
-    ParamSpec('fps', 10.0, 'publish rate (Hz), at most the source rate for live sources',
-              0.1, 120.0),
-    ParamSpec('jpeg_quality', 60, 'JPEG quality (1 = smallest, 100 = best)', 1, 100),
-    ParamSpec('frame_id', 'camera_optical_frame', 'header.frame_id of the published images'),
-    ParamSpec('retry_period', 2.0, 'time between attempts to reopen a failed source (s)',
-              0.1, 3600.0, read_only=True),  # held by the source, set when it is made
-    ParamSpec('sim_arena_size', 4.0,
-              'side of the square simulated arena centred on the odom origin (m), sim source only',
-              0.5, 100.0, read_only=True),
-)
-
-SPECS = {spec.name: spec for spec in PARAMETERS}
 
 
 @dataclass(frozen=True)
@@ -73,27 +34,6 @@ class CameraConfig:
     sim_arena_size: float
 
 
-def _check_number(name, value, want_int):
-    spec = SPECS[name]
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        kind = 'an integer' if want_int else 'a number'
-        raise ConfigError(f'parameter {name!r} must be {kind}, got {value!r}')
-    if want_int and not isinstance(value, int):
-        raise ConfigError(f'parameter {name!r} must be an integer, got {value!r}')
-    if not math.isfinite(value):
-        raise ConfigError(f'parameter {name!r} must be finite, got {value!r}')
-    if not spec.low <= value <= spec.high:
-        raise ConfigError(f'parameter {name!r} = {value!r} is out of range '
-                          f'[{spec.low}, {spec.high}]: {spec.description}')
-    return int(value) if want_int else float(value)
-
-
-def _check_text(name, value):
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f'parameter {name!r} must be a non-empty string, got {value!r}')
-    return value.strip()
-
-
 def validate_config(values):
     """Check a complete parameter mapping and return it as a :class:`CameraConfig`.
 
@@ -107,17 +47,17 @@ def validate_config(values):
 
     Raises:
         ConfigError: naming the first invalid parameter, e.g.
-            ``parameter 'width' = -5 is out of range [16, 4096]: ...``.
+            ``parameter 'width' = -5 is out of range [16, 4096] px``.
 
     """
-    merged = {spec.name: spec.default for spec in PARAMETERS}
-    merged.update({k: v for k, v in values.items() if k in SPECS})
-    checked = {}
-    for field in fields(CameraConfig):
-        name = field.name
-        default = SPECS[name].default
-        if isinstance(default, str):
-            checked[name] = _check_text(name, merged[name])
-        else:
-            checked[name] = _check_number(name, merged[name], isinstance(default, int))
+    for name in _NON_EMPTY:
+        value = values.get(name, '.')
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f'parameter {name!r} must be a non-empty string, got {value!r}')
+    try:
+        checked = check_values(PARAMETERS, values)
+    except ParameterError as exc:
+        raise ConfigError(str(exc)) from None
+    for name in _NON_EMPTY:
+        checked[name] = checked[name].strip()
     return CameraConfig(**checked)

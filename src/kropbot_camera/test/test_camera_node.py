@@ -4,7 +4,7 @@ import time
 
 import cv2
 from kropbot_camera.sim_view import make_transform
-from kropbot_camera.sources import read_counter_strip
+from kropbot_testing.frames import read_counter_strip
 from nav_msgs.msg import Odometry
 import numpy as np
 import pytest
@@ -111,7 +111,7 @@ def test_bad_parameter_exits_non_zero(start_node, params, words):
     node = start_node('kropbot_camera', 'camera_node', 'camera', params=params)
     assert _exit_code(node, 20) != 0
     log = node.log()
-    assert 'invalid parameter' in log and words in log
+    assert 'cannot start' in log and words in log
     assert 'Traceback' not in log
 
 

@@ -4,7 +4,8 @@ import time
 import cv2
 from kropbot_camera.capture import CaptureLoop
 from kropbot_camera.config import validate_config
-from kropbot_camera.sources import TestPatternSource, read_counter_strip
+from kropbot_camera.pattern import TestPatternSource
+from kropbot_testing.frames import read_counter_strip
 import numpy as np
 
 

@@ -1,9 +1,24 @@
 import math
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
-from kropbot_camera.config import PARAMETERS, CameraConfig, ConfigError, validate_config
+from kropbot_camera.config import CameraConfig, ConfigError, validate_config
+from kropbot_camera.params import PARAMETERS
+from kropbot_common.params import readme_table_errors
 import pytest
+
+README = Path(__file__).resolve().parents[1] / 'README.md'
+
+
+def test_readme_table_is_generated_from_the_schema():
+    assert readme_table_errors(README.read_text(), PARAMETERS) == []
+
+
+def test_only_what_the_node_applies_at_run_time_is_writable():
+    # fps, jpeg_quality and frame_id are read per frame; the rest is held by the source.
+    assert {p.name for p in PARAMETERS if not p.read_only} == {'fps', 'jpeg_quality',
+                                                               'frame_id'}
 
 
 def test_defaults_are_valid():
@@ -56,3 +71,14 @@ def test_in_range_values_are_kept(quality, fps, width):
 def test_out_of_range_quality_is_always_rejected(quality):
     with pytest.raises(ConfigError):
         validate_config({'jpeg_quality': quality})
+
+
+def test_robot_and_sim_yaml_sections_match_the_schema():
+    import yaml
+
+    config = Path(__file__).resolve().parents[2] / 'kropbot_bringup' / 'config'
+    robot = yaml.safe_load((config / 'robot.yaml').read_text())['camera']['ros__parameters']
+    sim = yaml.safe_load((config / 'sim.yaml').read_text())['camera']['ros__parameters']
+    assert set(robot) == {p.name for p in PARAMETERS} and set(sim) <= set(robot)
+    assert validate_config(robot).source == '0'
+    assert validate_config({**robot, **sim}).source == 'sim'

@@ -1,13 +1,10 @@
 import cv2
 from kropbot_camera.encode import encode_jpeg
-from kropbot_camera.sources import (
-    OpenCVSource,
-    SimSource,
-    TestPatternSource,
-    classify_source,
-    make_source,
-    read_counter_strip,
-)
+from kropbot_camera.opencv_source import OpenCVSource, classify_source
+from kropbot_camera.pattern import TestPatternSource
+from kropbot_camera.sim_source import SimSource
+from kropbot_camera.sources import make_source
+from kropbot_testing.frames import read_counter_strip
 import numpy as np
 import pytest
 

@@ -12,7 +12,8 @@ def is_fresh(arrival, now, timeout):
     """Return True if a message that arrived at ``arrival`` (s) is fresh at ``now`` (s).
 
     Args:
-        arrival: arrival time (s) or None (nothing arrived yet: not fresh).
+        arrival: arrival time (s) or None (nothing arrived yet: not fresh). A numpy array of
+            arrival times gives a boolean array, element by element (the vote book's expiry).
         now: current time (s), same clock as ``arrival``.
         timeout: lifetime (s), > 0.
 

@@ -80,7 +80,8 @@ def check(param, value):
         return None
     if kind in ('int', 'float'):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return f'parameter {name!r} must be a number, got {value!r}'
+            wanted = 'an integer' if kind == 'int' else 'a number'
+            return f'parameter {name!r} must be {wanted}, got {value!r}'
         if kind == 'int' and not isinstance(value, int):
             return f'parameter {name!r} must be an integer, got {value!r}'
         if not math.isfinite(value):

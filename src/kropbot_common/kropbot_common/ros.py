@@ -6,7 +6,10 @@ Uses only rclpy APIs present in both Jazzy and Kilted.
 Every KropBot node's ``main`` is the same two lines (ros2/demos ``demo_nodes_py`` style)::
 
     def main(args=None):
-        return run_node(VoteNode, args, name='vote')
+        return run_node(CameraNode, args, name='camera')
+
+(the vote node adds ``executor=VoteNode.make_executor`` to spin on the executor its
+``executor`` parameter names).
 """
 
 from rcl_interfaces.msg import (
@@ -124,13 +127,24 @@ def run_node(make_node, args=None, *, name, executor=None):
         make_node: callable returning the node (its class, usually).
         args: command-line arguments for ``rclpy.init`` (None: ``sys.argv``).
         name: logger name for start-up errors (the node name).
-        executor: an executor instance (default: a ``SingleThreadedExecutor``). It is driven
-            with ``spin_once`` in a loop, which also lets it notice a shutdown promptly.
+        executor: callable ``(node) -> executor`` called once the node exists (so the node's
+            parameters can choose it, and after ``rclpy.init``: an rclpy executor cannot be
+            built before); None gives a ``SingleThreadedExecutor``. The executor is driven
+            with ``spin_once`` in a loop with a 0.5 s timeout, so it notices a shutdown
+            promptly even if a signal woke it just before the context went down (and the
+            ``EventsExecutor.spin()`` of the Kilted wheels never runs timers).
 
     Returns:
         0 after a normal shutdown; 1 when the node could not start (a
         :class:`~kropbot_common.params.ParameterError` or
-        :class:`~kropbot_common.errors.StartupError`, logged as one FATAL line).
+        :class:`~kropbot_common.errors.StartupError`, logged as one FATAL line
+        ``cannot start: <reason>``).
+
+    Raises:
+        Exception: any other error, after the clean-up (``executor.shutdown()``, then
+            ``node.destroy_node()``, which e.g. releases the motors, then ``rclpy`` shutdown).
+            An exception raised while the context is already shut down (a SIGINT/SIGTERM
+            that landed inside a callback, whose publish then failed) is a normal shutdown.
 
     """
     rclpy.init(args=args)
@@ -140,15 +154,28 @@ def run_node(make_node, args=None, *, name, executor=None):
         rclpy.logging.get_logger(name).fatal(f'cannot start: {exc}')
         rclpy.try_shutdown()
         return 1
-    executor = executor or SingleThreadedExecutor()
-    executor.add_node(node)
+    except BaseException:
+        rclpy.try_shutdown()
+        raise
     try:
-        while rclpy.ok():
-            executor.spin_once(timeout_sec=0.5)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        executor.shutdown()
+        spinner = executor(node) if executor is not None else SingleThreadedExecutor()
+        spinner.add_node(node)
+    except BaseException:
         node.destroy_node()
         rclpy.try_shutdown()
+        raise
+    try:
+        while rclpy.ok():
+            spinner.spin_once(timeout_sec=0.5)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except Exception:
+        if rclpy.ok():
+            raise
+    finally:
+        try:
+            spinner.shutdown()
+        finally:
+            node.destroy_node()
+            rclpy.try_shutdown()
     return 0

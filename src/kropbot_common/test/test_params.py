@@ -35,6 +35,7 @@ def test_kinds():
     ('rate', 'x', 'number'),
     ('rate', True, 'number'),
     ('count', 2.5, 'integer'),
+    ('count', True, 'integer'),
     ('count', 11, 'out of range'),
     ('mode', 'c', 'one of a, b'),
     ('enabled', 1, 'true or false'),
@@ -78,3 +79,10 @@ def test_freshness_boundary():
     assert not is_fresh(None, 5.0, 1.0)
     assert is_fresh(4.0, 4.999, 1.0)
     assert not is_fresh(4.0, 5.0, 1.0)
+
+
+def test_freshness_is_elementwise_on_arrays():
+    import numpy as np
+
+    fresh = is_fresh(np.array([3.0, 4.0, 4.5]), 5.0, 1.0)
+    assert fresh.tolist() == [False, False, True]

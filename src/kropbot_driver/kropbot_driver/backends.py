@@ -16,8 +16,9 @@ touch them.
 import math
 
 from kropbot_driver import kinematics
-from kropbot_driver.config import FAKE_BUS_PREFIX, STOP_MODES, check_i2c_bus
+from kropbot_driver.config import FAKE_BUS_PREFIX, check_i2c_bus
 from kropbot_driver.mixing import clamp_unit, throttles_to_wheel_speeds
+from kropbot_driver.params import STOP_MODES
 
 
 class BackendError(RuntimeError):

@@ -1,37 +1,32 @@
 """ROS 2 node ``driver``: ``cmd_vel`` to two MotorHAT motors (or a simulated robot).
 
-Thin wiring only: parameters (:mod:`kropbot_driver.config`), mixing
-(:mod:`kropbot_driver.mixing`), backends (:mod:`kropbot_driver.backends`). Topics (relative
-names, ARCHITECTURE.md): subscribes ``cmd_vel`` (geometry_msgs/Twist), publishes ``odom``
-(nav_msgs/Odometry, sim backend only) and ``diagnostics`` (diagnostic_msgs/DiagnosticArray, 1 Hz).
+Wiring only: parameters (:mod:`kropbot_driver.params`, :mod:`kropbot_driver.config`), the
+control decision (:mod:`kropbot_driver.control`: freshness, non-finite commands, watchdog
+gating), backends (:mod:`kropbot_driver.backends`), the motor watchdog
+(:mod:`kropbot_driver.watchdog`), message building (:mod:`kropbot_driver.messages`) and QoS
+(:mod:`kropbot_driver.qos`). Topics (relative names, docs/ARCHITECTURE.md): subscribes
+``cmd_vel`` (geometry_msgs/Twist), publishes ``odom`` (nav_msgs/Odometry, sim backend only) and
+``diagnostics`` (diagnostic_msgs/DiagnosticArray, 1 Hz).
 """
 
-import math
 import time
 
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Twist
+from kropbot_common.errors import StartupError
+from kropbot_common.ros import declare_parameters, run_node, set_parameters_callback
 from nav_msgs.msg import Odometry
-from rcl_interfaces.msg import (
-    FloatingPointRange,
-    IntegerRange,
-    ParameterDescriptor,
-    SetParametersResult,
-)
-import rclpy
-from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
-from rclpy.qos import QoSProfile
 
 from kropbot_driver import config
 from kropbot_driver.backends import BackendError, MotorKitBackend, SimBackend, open_i2c
-from kropbot_driver.kinematics import yaw_to_quaternion
-from kropbot_driver.mixing import MixConfig, mix
+from kropbot_driver.control import STOP, ControlCore
+from kropbot_driver.messages import motor_status, odometry
+from kropbot_driver.mixing import MixConfig
+from kropbot_driver.params import PARAMETERS
+from kropbot_driver.qos import CMD_VEL_QOS, DIAGNOSTICS_QOS, ODOM_QOS
 from kropbot_driver.watchdog import WatchdogError, WatchdogProcess
 
-#: RELIABLE, VOLATILE, KEEP_LAST 10 (shared QoS convention for cmd_vel and odom).
-QOS = QoSProfile(depth=10)
 #: Longest time step integrated at once by the simulation, s (avoids jumps after a stall).
 MAX_SIM_DT = 0.5
 #: Period of the non-finite-command and I2C-error warnings, s.
@@ -40,22 +35,6 @@ WARN_PERIOD = 2.0
 WATCHDOG_RETRY = 2.0
 #: Longest wait for a (re)started watchdog to arm, s (start-up; a restart waits 2 s at most).
 WATCHDOG_READY_TIMEOUT = 10.0
-
-
-def descriptor(spec):
-    """Build the ``ParameterDescriptor`` of a :class:`kropbot_driver.config.ParamSpec`."""
-    desc = ParameterDescriptor(description=spec.description, read_only=spec.read_only)
-    if spec.choices:
-        desc.additional_constraints = 'one of: ' + ', '.join(spec.choices)
-    if isinstance(spec.default, bool) or spec.low is None:
-        return desc
-    if isinstance(spec.default, int):
-        desc.integer_range = [IntegerRange(from_value=int(spec.low), to_value=int(spec.high),
-                                           step=1)]
-    else:
-        desc.floating_point_range = [FloatingPointRange(
-            from_value=float(spec.low), to_value=float(spec.high), step=0.0)]
-    return desc
 
 
 def make_backend(cfg):
@@ -86,6 +65,14 @@ def start_watchdog(cfg, ready_timeout=WATCHDOG_READY_TIMEOUT):
                                  timeout=cfg['watchdog_timeout'], ready_timeout=ready_timeout)
 
 
+def mix_config(cfg):
+    """Return the :class:`MixConfig` of the validated parameters ``cfg``."""
+    return MixConfig(wheel_separation=cfg['wheel_separation'],
+                     max_wheel_speed=cfg['max_wheel_speed'],
+                     trim_left=cfg['trim_left'], trim_right=cfg['trim_right'],
+                     invert_left=cfg['invert_left'], invert_right=cfg['invert_right'])
+
+
 class DriverNode(Node):
     """Differential-drive driver node.
 
@@ -97,10 +84,15 @@ class DriverNode(Node):
         node_name: node name (default ``driver``, the YAML section).
         **kwargs: passed to ``rclpy.node.Node`` (``context``, ``parameter_overrides``, ...).
 
+    Attributes:
+        cfg: the validated parameter values (dict).
+        control: the :class:`~kropbot_driver.control.ControlCore` deciding each step.
+
     Raises:
-        config.ConfigError: a parameter is invalid (nothing was sent to the motors).
-        BackendError: the MotorHAT could not be opened.
-        WatchdogError: the motor watchdog could not be started.
+        kropbot_common.params.ParameterError: a parameter is invalid (nothing was sent to the
+            motors).
+        kropbot_common.errors.StartupError: the MotorHAT could not be opened or the motor
+            watchdog could not be started (the message says why).
 
     """
 
@@ -111,6 +103,9 @@ class DriverNode(Node):
         self._destroyed = False
         try:
             self._setup(backend)
+        except (BackendError, WatchdogError) as exc:
+            self.destroy_node()
+            raise StartupError(str(exc)) from exc
         except BaseException:
             self.destroy_node()
             raise
@@ -118,37 +113,25 @@ class DriverNode(Node):
     # --- set-up --------------------------------------------------------------------------------
 
     def _setup(self, backend):
-        values = {}
-        for spec in config.PARAMETERS:
-            try:
-                param = self.declare_parameter(spec.name, spec.default, descriptor(spec))
-            except ParameterException as exc:
-                raise config.ConfigError(f'invalid parameter {spec.name}: {exc}') from exc
-            values[spec.name] = param.value
-        self.cfg = config.check_config(values)
-        self._mix = self._mix_config(self.cfg)
+        self.cfg = config.check_config(declare_parameters(self, PARAMETERS))
+        self.control = ControlCore(mix_config(self.cfg), self.cfg['cmd_vel_timeout'])
         self._backend = backend if backend is not None else make_backend(self.cfg)
         self._backend.stop_mode = self.cfg['stop_mode']
         self._use_watchdog = (backend is None and self.cfg['backend'] == 'motorkit'
                               and self.cfg['watchdog'])
         self._watchdog_trips = 0
         self._watchdog_retry_at = 0.0
-
-        self._command = None          # latest valid (linear m/s, angular rad/s)
-        self._command_time = None     # time.monotonic() of its arrival
-        self._fresh = False
         self._applied = None          # last (left, right) sent to the backend
-        self._rejected = 0
-        self._timeouts = 0
         self._backend_errors = 0
         self._last_step = time.monotonic()
 
-        self.add_on_set_parameters_callback(self._on_set_parameters)
-        self._sub = self.create_subscription(Twist, 'cmd_vel', self._on_cmd_vel, QOS)
+        self.add_on_set_parameters_callback(
+            set_parameters_callback(PARAMETERS, self._apply_parameters))
+        self._sub = self.create_subscription(Twist, 'cmd_vel', self._on_cmd_vel, CMD_VEL_QOS)
         self._odom_pub = None
         if isinstance(self._backend, SimBackend):
-            self._odom_pub = self.create_publisher(Odometry, 'odom', QOS)
-        self._diag_pub = self.create_publisher(DiagnosticArray, 'diagnostics', QOS)
+            self._odom_pub = self.create_publisher(Odometry, 'odom', ODOM_QOS)
+        self._diag_pub = self.create_publisher(DiagnosticArray, 'diagnostics', DIAGNOSTICS_QOS)
         self._timer = self.create_timer(1.0 / self.cfg['update_rate'], self._control_step)
         self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
         if self._use_watchdog:
@@ -160,32 +143,21 @@ class DriverNode(Node):
             f'driver ready: backend={self._backend.name} ({self._backend.hardware_id}), '
             f'stop_mode={self.cfg["stop_mode"]}, cmd_vel_timeout={self.cfg["cmd_vel_timeout"]} s')
 
-    @staticmethod
-    def _mix_config(cfg):
-        return MixConfig(wheel_separation=cfg['wheel_separation'],
-                         max_wheel_speed=cfg['max_wheel_speed'],
-                         trim_left=cfg['trim_left'], trim_right=cfg['trim_right'],
-                         invert_left=cfg['invert_left'], invert_right=cfg['invert_right'])
+    def _apply_parameters(self, changes):
+        """Apply run-time changes (calibration, stop mode) after :func:`config.check_config`.
 
-    def _on_set_parameters(self, params):
-        """Validate run-time changes with :func:`config.check_parameter`; apply if all pass."""
-        candidate = dict(self.cfg)
-        for param in params:
-            error = config.check_parameter(param.name, param.value)
-            if error:
-                self.get_logger().warning(f'rejected parameter change: {error}')
-                return SetParametersResult(successful=False, reason=error)
-            candidate[param.name] = param.value
+        Returns None, or the reason the whole change is refused.
+        """
         try:
-            candidate = config.check_config(candidate)
+            candidate = config.check_config({**self.cfg, **changes})
         except config.ConfigError as exc:
             self.get_logger().warning(f'rejected parameter change: {exc}')
-            return SetParametersResult(successful=False, reason=str(exc))
+            return str(exc)
         self.cfg = candidate
-        self._mix = self._mix_config(candidate)
+        self.control.mix_config = mix_config(candidate)
         self._backend.stop_mode = candidate['stop_mode']
         self._applied = None  # re-send with the new calibration/stop mode
-        return SetParametersResult(successful=True)
+        return None
 
     # --- callbacks -----------------------------------------------------------------------------
 
@@ -195,20 +167,14 @@ class DriverNode(Node):
         return self._backend
 
     def _on_cmd_vel(self, msg):
-        """Store a command; a non-finite one is rejected and stops the motors at once."""
+        """Hand a command to the control core; a non-finite one stops the motors at once."""
         linear, angular = msg.linear.x, msg.angular.z
-        if not (math.isfinite(linear) and math.isfinite(angular)):
-            self._rejected += 1
-            self._command = None
-            self._fresh = False
+        if not self.control.command(linear, angular, time.monotonic()):
             self.get_logger().warning(
                 f'rejected non-finite cmd_vel (linear.x={linear}, angular.z={angular}): '
-                f'stopping ({self._rejected} rejected so far)',
+                f'stopping ({self.control.rejected} rejected so far)',
                 throttle_duration_sec=WARN_PERIOD)
-            self._apply((0.0, 0.0))
-            return
-        self._command = (linear, angular)
-        self._command_time = time.monotonic()
+            self._apply(STOP)
 
     def _apply(self, throttles):
         """Send ``throttles`` to the backend if they changed; I2C errors are logged, counted."""
@@ -261,76 +227,37 @@ class DriverNode(Node):
         return True
 
     def _control_step(self):
-        """Timer at ``update_rate``: apply the latest command or stop if stale; step the sim.
+        """Timer at ``update_rate``: feed the watchdog, apply the core's decision, step the sim.
 
-        Feeds the motor watchdog first; without an armed watchdog the motors stay stopped.
+        Without an armed watchdog the core holds the motors stopped.
         """
         now = time.monotonic()
-        armed = self._feed_watchdog(now)
-        fresh = (self._command is not None
-                 and now - self._command_time <= self.cfg['cmd_vel_timeout'])
-        if not armed:
-            fresh = False
-            throttles = (0.0, 0.0)
-        elif fresh:
-            throttles = mix(*self._command, self._mix)  # _on_cmd_vel stores finite commands only
-        else:
-            throttles = (0.0, 0.0)
-            if self._fresh:
-                self._timeouts += 1
-                self.get_logger().info(
-                    f'no cmd_vel for {self.cfg["cmd_vel_timeout"]} s: stopping '
-                    f'({self.cfg["stop_mode"]})')
-        self._fresh = fresh
-        self._apply(throttles)
+        step = self.control.step(now, armed=self._feed_watchdog(now))
+        if step.timed_out:
+            self.get_logger().info(
+                f'no cmd_vel for {self.cfg["cmd_vel_timeout"]} s: stopping '
+                f'({self.cfg["stop_mode"]})')
+        self._apply(step.throttles)
         dt = min(now - self._last_step, MAX_SIM_DT)
         self._last_step = now
         if self._odom_pub is not None and self.context.ok():
-            self._backend.step(dt)
-            self._publish_odom()
-
-    def _publish_odom(self):
-        sim = self._backend
-        msg = Odometry()
-        msg.header.stamp = self.get_clock().now().to_msg()
-        msg.header.frame_id = self.cfg['odom_frame_id']
-        msg.child_frame_id = self.cfg['base_frame_id']
-        msg.pose.pose.position.x = sim.pose.x
-        msg.pose.pose.position.y = sim.pose.y
-        q = msg.pose.pose.orientation
-        q.x, q.y, q.z, q.w = yaw_to_quaternion(sim.pose.yaw)
-        msg.twist.twist.linear.x = sim.linear
-        msg.twist.twist.angular.z = sim.angular
-        self._odom_pub.publish(msg)
+            sim = self._backend
+            sim.step(dt)
+            self._odom_pub.publish(odometry(
+                sim.pose, sim.linear, sim.angular, self.get_clock().now().to_msg(),
+                self.cfg['odom_frame_id'], self.cfg['base_frame_id']))
 
     def diagnostics(self):
         """Return the current ``DiagnosticStatus`` of the driver."""
-        age = (time.monotonic() - self._command_time) if self._command_time else -1.0
-        left, right = self._backend.throttles
-        status = DiagnosticStatus(name=f'{self.get_name()}: motors',
-                                  hardware_id=self._backend.hardware_id)
-        if self._use_watchdog and self._watchdog is None:
-            status.level, status.message = DiagnosticStatus.ERROR, 'motor watchdog lost: stopped'
-        elif self._backend_errors:
-            status.level, status.message = DiagnosticStatus.ERROR, 'motor write errors'
-        elif not self._fresh:
-            status.level, status.message = DiagnosticStatus.OK, 'stopped (no fresh cmd_vel)'
-        else:
-            status.level, status.message = DiagnosticStatus.OK, 'driving'
-        pairs = {
-            'backend': self._backend.name,
-            'stop_mode': self.cfg['stop_mode'],
-            'throttle_left': 'released' if left is None else f'{left:.4f}',
-            'throttle_right': 'released' if right is None else f'{right:.4f}',
-            'last_cmd_age_s': 'never' if age < 0 else f'{age:.3f}',
-            'rejected_nonfinite': str(self._rejected),
-            'timeouts': str(self._timeouts),
-            'backend_errors': str(self._backend_errors),
-            'watchdog': self._watchdog_state(),
-            'watchdog_trips': str(self._watchdog_trips),
-        }
-        status.values = [KeyValue(key=k, value=v) for k, v in pairs.items()]
-        return status
+        return motor_status(
+            f'{self.get_name()}: motors', self._backend.hardware_id,
+            backend=self._backend.name, stop_mode=self.cfg['stop_mode'],
+            throttles=self._backend.throttles,
+            command_age=self.control.command_age(time.monotonic()), fresh=self.control.fresh,
+            rejected=self.control.rejected, timeouts=self.control.timeouts,
+            backend_errors=self._backend_errors, watchdog=self._watchdog_state(),
+            watchdog_lost=self._use_watchdog and self._watchdog is None,
+            watchdog_trips=self._watchdog_trips)
 
     def _watchdog_state(self):
         if not self._use_watchdog:
@@ -380,28 +307,12 @@ class DriverNode(Node):
 
 
 def main(args=None):
-    """Run the driver node until SIGINT/SIGTERM; return 0, or 1 on a start-up error."""
-    rclpy.init(args=args)
-    node = None
-    code = 0
-    try:
-        node = DriverNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except (config.ConfigError, BackendError, WatchdogError) as exc:
-        rclpy.logging.get_logger('driver').error(f'cannot start: {exc}')
-        code = 1
-    except Exception:
-        # A SIGINT/SIGTERM that lands inside a callback invalidates the context under it (the
-        # callback's publish then fails): that is a normal shutdown. Anything else is a bug.
-        if rclpy.ok():
-            raise
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return code
+    """Run the driver node until SIGINT/SIGTERM; return 0, or 1 on a start-up error.
+
+    The motors are released on every exit path (``destroy_node`` in ``run_node``'s clean-up);
+    an unexpected exception is re-raised after that (non-zero exit, with its traceback).
+    """
+    return run_node(DriverNode, args, name='driver')
 
 
 if __name__ == '__main__':

@@ -1,5 +1,12 @@
-from kropbot_driver.config import PARAMETERS, SPECS, ConfigError, check_config, check_parameter
+from pathlib import Path
+
+from kropbot_common.params import readme_table_errors
+from kropbot_driver.config import ConfigError, check_config, check_parameter
+from kropbot_driver.params import PARAMETERS
 import pytest
+
+README = Path(__file__).resolve().parents[1] / 'README.md'
+SPECS = {s.name: s for s in PARAMETERS}
 
 DEFAULTS = {s.name: s.default for s in PARAMETERS}
 
@@ -17,7 +24,7 @@ def test_defaults_are_valid():
     ('left_motor', 5, '[1, 4]'),
     ('i2c_address', 0x80, 'i2c_address'),
     ('trim_left', 1.5, 'trim_left'),
-    ('invert_left', 'yes', 'bool'),
+    ('invert_left', 'yes', 'true or false'),
     ('odom_frame_id', '', 'frame id'),
     ('pwm_frequency', 5000.0, 'pwm_frequency'),
 ])
@@ -36,10 +43,32 @@ def test_cross_parameter_rules():
 
 
 def test_safety_limits_are_read_only():
-    for name in ('max_wheel_speed', 'cmd_vel_timeout', 'wheel_separation'):
+    for name in ('max_wheel_speed', 'cmd_vel_timeout', 'wheel_separation', 'watchdog',
+                 'watchdog_timeout', 'i2c_bus', 'i2c_address', 'backend'):
         assert SPECS[name].read_only
+
+
+def test_only_what_the_node_applies_at_run_time_is_writable():
+    # calibration (mix config) and stop mode are applied by DriverNode._apply_parameters
+    assert {p.name for p in PARAMETERS if not p.read_only} == {
+        'invert_left', 'invert_right', 'trim_left', 'trim_right', 'stop_mode'}
+
+
+def test_readme_table_is_generated_from_the_schema():
+    assert readme_table_errors(README.read_text(), PARAMETERS) == []
 
 
 def test_int_accepted_for_float():
     assert check_parameter('max_wheel_speed', 1) is None
     assert check_config({**DEFAULTS, 'max_wheel_speed': 1})['max_wheel_speed'] == 1.0
+
+
+def test_robot_and_sim_yaml_sections_match_the_schema():
+    import yaml
+
+    config = Path(__file__).resolve().parents[2] / 'kropbot_bringup' / 'config'
+    robot = yaml.safe_load((config / 'robot.yaml').read_text())['driver']['ros__parameters']
+    sim = yaml.safe_load((config / 'sim.yaml').read_text())['driver']['ros__parameters']
+    assert set(robot) == set(SPECS) and set(sim) <= set(robot)
+    assert check_config(robot)['backend'] == 'motorkit'
+    assert check_config({**robot, **sim})['backend'] == 'sim'

@@ -133,7 +133,8 @@ def test_board_i2c_is_used_lazily_when_no_bus_is_given(monkeypatch):
 
 
 def test_pwm_frequency_range_matches_the_chip():
-    from kropbot_driver.config import PWM_FREQUENCY_RANGE, check_parameter
+    from kropbot_driver.config import check_parameter
+    from kropbot_driver.params import PWM_FREQUENCY_RANGE
     low, high = PWM_FREQUENCY_RANGE
     for freq in (low, high):
         bus = FakePCA9685Bus()

@@ -92,7 +92,7 @@ def test_non_finite_stops_and_warns(rig, ros, wait_for):
     publish_until(pub, twist(0.5, 0.0), lambda: bus.motor_duties(1)[1] == FULL, wait_for)
     publish_until(pub, twist(float('nan'), 0.0),
                   lambda: bus.motor_duties(1)[1:] == (FULL, FULL), wait_for)
-    publish_until(pub, twist(0.1, float('inf')), lambda: driver._rejected >= 2, wait_for)
+    publish_until(pub, twist(0.1, float('inf')), lambda: driver.control.rejected >= 2, wait_for)
     assert bus.motor_duties(2)[1:] == (FULL, FULL)
     wait_for(lambda: any(kv.key == 'rejected_nonfinite' and int(kv.value) >= 2
                          for _, m in diags for kv in m.status[0].values), 3.0,

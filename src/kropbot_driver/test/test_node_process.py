@@ -47,7 +47,7 @@ def test_sim_drives_publishes_odom_and_stops_on_sigterm(start_node, ros, wait_fo
 
 
 @pytest.mark.parametrize('params,fragment', [
-    ({'stop_mode': 'banana'}, 'stop_mode must be one of brake, coast'),
+    ({'stop_mode': 'banana'}, "'stop_mode' must be one of brake, coast"),
     ({'max_wheel_speed': -1.0}, 'max_wheel_speed'),
     ({'left_motor': 2, 'right_motor': 2}, 'must differ'),
 ])

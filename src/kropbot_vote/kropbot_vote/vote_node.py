@@ -1,10 +1,10 @@
 """Vote node: fuses the crowd's ``crowd/vote`` into ``cmd_vel`` and reports ``crowd/status``.
 
-A thin rclpy wrapper around :mod:`kropbot_vote.fusion`: it declares and validates the
-parameters, stamps each vote's arrival with the monotonic clock (never the untrusted header
-stamp), and runs two timers (``rate`` for ``cmd_vel``, ``status_rate`` for ``crowd/status``).
-Topics, parameters and the status JSON: the package README. Layout follows ros2/demos
-demo_nodes_py ``talker``; ``main`` spins with :func:`make_executor`.
+A thin rclpy wrapper around the pure core (:mod:`kropbot_vote.fusion`, :mod:`.teleop`,
+:mod:`.status`): it declares the parameters (:data:`kropbot_vote.params.PARAMETERS`), stamps
+each vote's arrival with the monotonic clock (never the untrusted header stamp), and runs two
+timers (``rate`` for ``cmd_vel``, ``status_rate`` for ``crowd/status``). Topics, parameters
+and the status JSON: the package README. Layout follows ros2/demos demo_nodes_py ``talker``.
 """
 
 import json
@@ -12,49 +12,17 @@ import sys
 import time
 
 from geometry_msgs.msg import Twist, TwistStamped
+from kropbot_common.ros import declare_parameters, run_node, set_parameters_callback
 from kropbot_common.throttled_log import ThrottledLog
-from rcl_interfaces.msg import (
-    FloatingPointRange,
-    IntegerRange,
-    ParameterDescriptor,
-    SetParametersResult,
-)
-import rclpy
-from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
 
-from kropbot_vote.fusion import (
-    ACCEPTED,
-    PARAMETERS,
-    TeleopOverride,
-    VoteBook,
-    check_parameter,
-    status_dict,
-)
-
-
-def _qos(depth):
-    """Return the contract's QoS: RELIABLE, VOLATILE, KEEP_LAST ``depth``."""
-    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=depth,
-                      reliability=ReliabilityPolicy.RELIABLE,
-                      durability=DurabilityPolicy.VOLATILE)
-
-
-def _descriptor(name):
-    """Build the ParameterDescriptor of parameter ``name`` from :data:`fusion.PARAMETERS`."""
-    default, description, allowed, read_only, _ = PARAMETERS[name]
-    descriptor = ParameterDescriptor(description=description, read_only=read_only)
-    if isinstance(default, str):
-        descriptor.additional_constraints = 'one of: ' + ', '.join(allowed)
-    elif isinstance(default, int):
-        descriptor.integer_range = [IntegerRange(from_value=allowed[0], to_value=allowed[1])]
-    else:
-        descriptor.floating_point_range = [
-            FloatingPointRange(from_value=allowed[0], to_value=allowed[1])]
-    return descriptor
+from kropbot_vote.fusion import ACCEPTED, VoteBook
+from kropbot_vote.params import PARAMETERS
+from kropbot_vote.qos import CMD_VEL_QOS, STATUS_QOS, TELEOP_QOS, VOTE_QOS
+from kropbot_vote.status import status_dict
+from kropbot_vote.teleop import TeleopOverride
 
 
 class VoteNode(Node):
@@ -64,22 +32,20 @@ class VoteNode(Node):
     ``teleop/cmd_vel`` (geometry_msgs/Twist); publishes ``cmd_vel`` (geometry_msgs/Twist) at
     ``rate`` Hz and ``crowd/status`` (std_msgs/String, JSON) at ``status_rate`` Hz.
 
+    Args:
+        **kwargs: passed to ``rclpy.node.Node`` (``context``, ``parameter_overrides``, ...).
+
     Raises:
-        ValueError: if a parameter value is invalid (message names the parameter).
-        rclpy.exceptions.ParameterException: if a parameter has the wrong type or is out of
-            its descriptor range.
+        kropbot_common.params.ParameterError: a parameter value is invalid (the message names
+            the parameter).
 
     """
 
-    def __init__(self):
-        super().__init__('vote')
-        values = {}
-        for name, (default, *_) in PARAMETERS.items():
-            values[name] = self.declare_parameter(name, default, _descriptor(name)).value
-            error = check_parameter(name, values[name])
-            if error:
-                raise ValueError(error)
+    def __init__(self, **kwargs):
+        super().__init__('vote', **kwargs)
+        values = declare_parameters(self, PARAMETERS)
         self._strategy = values['strategy']
+        self.executor_kind = values['executor']
         self._reject_log = ThrottledLog(self.get_logger().warning, 5.0)
         self._book = VoteBook(values['max_voters'], values['vote_timeout'],
                               values['max_linear'], values['max_angular'],
@@ -89,12 +55,12 @@ class VoteNode(Node):
         self._fused = None
         self._command = (0.0, 0.0)
         self._operator = False
-        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self.add_on_set_parameters_callback(set_parameters_callback(PARAMETERS, self._apply))
 
-        self._cmd_pub = self.create_publisher(Twist, 'cmd_vel', _qos(10))
-        self._status_pub = self.create_publisher(String, 'crowd/status', _qos(10))
-        self.create_subscription(TwistStamped, 'crowd/vote', self._on_vote, _qos(100))
-        self.create_subscription(Twist, 'teleop/cmd_vel', self._on_teleop, _qos(10))
+        self._cmd_pub = self.create_publisher(Twist, 'cmd_vel', CMD_VEL_QOS)
+        self._status_pub = self.create_publisher(String, 'crowd/status', STATUS_QOS)
+        self.create_subscription(TwistStamped, 'crowd/vote', self._on_vote, VOTE_QOS)
+        self.create_subscription(Twist, 'teleop/cmd_vel', self._on_teleop, TELEOP_QOS)
         self.create_timer(1.0 / values['rate'], self._on_cmd_timer)
         self.create_timer(1.0 / values['status_rate'], self._on_status_timer)
         self.get_logger().info(
@@ -139,71 +105,43 @@ class VoteNode(Node):
                              teleop_rejected=self._teleop.rejected)
         self._status_pub.publish(String(data=json.dumps(status)))
 
-    def _on_set_parameters(self, params):
-        """Validate run-time changes: only ``strategy`` and ``vote_timeout`` may change."""
-        for param in params:
-            if param.name not in PARAMETERS:
-                continue
-            if not PARAMETERS[param.name][4]:
-                return SetParametersResult(
-                    successful=False,
-                    reason=f'{param.name} cannot change at run time; restart the node')
-            error = check_parameter(param.name, param.value)
-            if error:
-                return SetParametersResult(successful=False, reason=error)
-        for param in params:
-            if param.name == 'strategy':
-                self._strategy = param.value
-            elif param.name == 'vote_timeout':
-                self._book.vote_timeout = float(param.value)
-            else:
-                continue
-            self.get_logger().info(f'{param.name} set to {param.value!r}')
-        return SetParametersResult(successful=True)
+    def _apply(self, changes):
+        """Apply validated run-time changes of the writable parameters (see the schema)."""
+        for name, value in changes.items():
+            if name == 'strategy':
+                self._strategy = value
+            elif name == 'vote_timeout':
+                self._book.vote_timeout = value
+            elif name == 'teleop_timeout':
+                self._teleop.timeout = value
+            elif name == 'stop_threshold':
+                self._book.stop_threshold = value
+            self.get_logger().info(f'{name} set to {value!r}')
+        return None
 
+    def make_executor(self):
+        """Return the executor named by the ``executor`` parameter (for ``run_node``).
 
-def make_executor(kind='events'):
-    """Return the executor named by the ``executor`` parameter.
-
-    ``'events'``: rclpy's ``rclpy.experimental.EventsExecutor`` where it exists (Kilted, and
-    Jazzy from rclpy 7.1.4), else a ``SingleThreadedExecutor``. It costs about a third of the
-    CPU per received vote of the wait-set executors (measured here: 35 vs 108 us per
-    TwistStamped at 5000 votes/s; bench/crowd_latency.py), which is what lets one node take
-    thousands of crowd votes per second. ``'single'``: always the ``SingleThreadedExecutor``
-    (the conservative choice if the experimental executor misbehaves on a distro).
-    """
-    if kind == 'events':
-        try:
-            from rclpy.experimental import EventsExecutor
-        except ImportError:
-            return SingleThreadedExecutor()
-        return EventsExecutor()
-    return SingleThreadedExecutor()
+        ``'events'``: rclpy's ``rclpy.experimental.EventsExecutor`` where it exists (Kilted,
+        and Jazzy from rclpy 7.1.4), else a ``SingleThreadedExecutor``. It costs about a third
+        of the CPU per received vote of the wait-set executors (measured here: 35 vs 108 us per
+        TwistStamped at 5000 votes/s; bench/crowd_latency.py), which is what lets one node take
+        thousands of crowd votes per second. ``'single'``: always the
+        ``SingleThreadedExecutor`` (the conservative choice if the experimental executor
+        misbehaves on a distro).
+        """
+        if self.executor_kind == 'events':
+            try:
+                from rclpy.experimental import EventsExecutor
+            except ImportError:
+                return SingleThreadedExecutor()
+            return EventsExecutor()
+        return SingleThreadedExecutor()
 
 
 def main(args=None):
     """Run the vote node until SIGINT/SIGTERM; return 1 on a bad parameter, else 0."""
-    rclpy.init(args=args)
-    try:
-        node = VoteNode()
-    except (ValueError, ParameterException) as error:
-        rclpy.logging.get_logger('vote').fatal(f'bad parameter: {error}')
-        rclpy.try_shutdown()
-        return 1
-    executor = make_executor(node.get_parameter('executor').value)
-    executor.add_node(node)
-    try:
-        # spin_once in a loop rather than spin(): EventsExecutor.spin() of the Kilted wheels
-        # never runs timers (seen with rclpy 9.1.2); spin_once() does, for both executors.
-        while rclpy.ok():
-            executor.spin_once(timeout_sec=0.5)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        executor.shutdown()
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node(VoteNode, args, name='vote', executor=VoteNode.make_executor)
 
 
 if __name__ == '__main__':

@@ -4,23 +4,19 @@ import math
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from kropbot_common.directions import DIRECTIONS, HISTOGRAM_KEYS
+from kropbot_testing.bins import direction_bin
+from kropbot_vote.bins import clamp_command, direction_bins
 from kropbot_vote.fusion import (
     ACCEPTED,
-    DIRECTIONS,
-    HISTOGRAM_KEYS,
     NO_VOTER_ID,
     NON_FINITE,
     OVER_CAPACITY,
-    PARAMETERS,
     STRATEGIES,
-    TeleopOverride,
     VoteBook,
-    check_parameter,
-    clamp_command,
-    direction_bin,
-    direction_bins,
-    status_dict,
 )
+from kropbot_vote.status import status_dict
+from kropbot_vote.teleop import TeleopOverride
 import numpy as np
 import pytest
 
@@ -387,25 +383,3 @@ def test_status_dict_has_contract_keys():
     assert status['command'] == {'linear': 0.3, 'angular': 0.0}
     assert status['rejected'][NO_VOTER_ID] == 1
     assert (status['max_linear'], status['max_angular'], status['stamp']) == (MAX_V, MAX_W, 12.5)
-
-
-@pytest.mark.parametrize(('name', 'value'), [
-    ('strategy', 'sum'), ('strategy', ''), ('vote_timeout', 0.0), ('vote_timeout', math.nan),
-    ('rate', 0.5), ('status_rate', 1.0), ('max_linear', -0.3), ('max_angular', math.inf),
-    ('teleop_timeout', 20.0), ('max_voters', 0), ('max_voters', 10.5), ('max_voters', True),
-    ('stop_threshold', 1.5), ('rate', 'fast'), ('nonexistent', 1.0),
-])
-def test_check_parameter_rejects(name, value):
-    message = check_parameter(name, value)
-    assert message and name in message
-
-
-@pytest.mark.parametrize('name', list(PARAMETERS))
-def test_check_parameter_accepts_defaults(name):
-    assert check_parameter(name, PARAMETERS[name][0]) is None
-
-
-def test_check_parameter_accepts_valid_values():
-    assert check_parameter('strategy', 'plurality') is None
-    assert check_parameter('vote_timeout', 1) is None
-    assert check_parameter('max_voters', 100000) is None

@@ -6,7 +6,7 @@ import signal
 import time
 
 from geometry_msgs.msg import Twist, TwistStamped
-from kropbot_vote.fusion import direction_bin
+from kropbot_testing.bins import direction_bin
 import numpy as np
 import pytest
 from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
@@ -209,7 +209,7 @@ def test_bad_parameter_exits_non_zero(start_node, params, name):
     node = start_vote(start_node, **params)
     assert node.proc.wait(15) != 0
     log = node.log()
-    assert 'bad parameter' in log and name in log
+    assert 'cannot start' in log and name in log
     assert 'Traceback' not in log
 
 
@@ -232,15 +232,17 @@ def test_run_time_parameter_changes(start_node, ros, wait_for):
     wait_for(crowd.status, 15, message='first crowd/status')
     assert not set_parameter(ros, wait_for, 'strategy', 'sum').successful
     assert not set_parameter(ros, wait_for, 'max_linear', 1.0).successful  # read-only
-    assert not set_parameter(ros, wait_for, 'rate', 20.0).successful  # start-up only
+    assert not set_parameter(ros, wait_for, 'rate', 20.0).successful  # read-only
     assert not set_parameter(ros, wait_for, 'vote_timeout', -1.0).successful
     assert set_parameter(ros, wait_for, 'strategy', 'plurality').successful
     assert set_parameter(ros, wait_for, 'vote_timeout', 1.5).successful
+    assert set_parameter(ros, wait_for, 'stop_threshold', 0.5).successful
 
     def applied():
         crowd.vote('alice', 0.1, 1.5)
         s = crowd.status()
-        return s['strategy'] == 'plurality' and s['vote_timeout'] == 1.5 and s['voters'] == 1
+        return (s['strategy'] == 'plurality' and s['vote_timeout'] == 1.5
+                and s['stop_threshold'] == 0.5 and s['voters'] == 1)
 
     wait_for(applied, 10, period=0.1, message='new strategy and vote_timeout in status')
     assert crowd.status()['max_linear'] == MAX_V

@@ -1,0 +1,25 @@
+"""The vote node's QoS profiles, named in one place (imports rclpy.qos only).
+
+All are RELIABLE, VOLATILE, KEEP_LAST (the shared conventions): reliable so that no vote or
+command is silently lost on a good link and every reader (reliable or best-effort) matches;
+volatile because a late joiner must never act on an old command.
+"""
+
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+
+
+def _reliable(depth):
+    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=depth,
+                      reliability=ReliabilityPolicy.RELIABLE,
+                      durability=DurabilityPolicy.VOLATILE)
+
+
+#: ``crowd/vote`` subscription: depth 100 absorbs a burst of crowd votes arriving between two
+#: executor wake-ups (each voter's newest vote replaces its older one anyway).
+VOTE_QOS = _reliable(100)
+#: ``teleop/cmd_vel`` subscription: the operator's stream; only the newest command matters.
+TELEOP_QOS = _reliable(10)
+#: ``cmd_vel`` publisher (the driver subscribes with the same profile).
+CMD_VEL_QOS = _reliable(10)
+#: ``crowd/status`` publisher (JSON, 2 Hz by default; the gateway and tools read it).
+STATUS_QOS = _reliable(10)

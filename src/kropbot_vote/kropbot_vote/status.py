@@ -1,0 +1,42 @@
+"""The ``crowd/status`` JSON object (pure, ROS-free)."""
+
+
+def status_dict(fused, *, strategy, operator, command, book, stamp, teleop_rejected=0):
+    """Build the ``crowd/status`` JSON object (contract keys plus extras).
+
+    Args:
+        fused: the crowd's :class:`kropbot_vote.fusion.Fused` result (``voters``,
+            ``histogram``, ``winner``).
+        strategy: the active strategy name.
+        operator: True while the operator's ``teleop/cmd_vel`` overrides the crowd.
+        command: ``(linear, angular)`` actually published on ``cmd_vel`` (m/s, rad/s).
+        book: the :class:`kropbot_vote.fusion.VoteBook` (limits, timeout and counters).
+        stamp: publication time (s).
+        teleop_rejected: count of non-finite operator commands.
+
+    Returns:
+        dict with the contract keys ``voters``, ``histogram``, ``command`` (``linear``,
+        ``angular``), ``strategy``, ``operator``, ``max_linear``, ``max_angular``, ``stamp`` and
+        the extras ``vote_timeout``, ``stop_threshold``, ``max_voters``, ``winner``,
+        ``accepted`` (votes accepted since start), ``rejected`` (per reason), ``clamped`` and
+        ``teleop_rejected``.
+
+    """
+    return {
+        'voters': fused.voters,
+        'histogram': dict(fused.histogram),
+        'command': {'linear': float(command[0]), 'angular': float(command[1])},
+        'strategy': strategy,
+        'operator': bool(operator),
+        'max_linear': book.max_linear,
+        'max_angular': book.max_angular,
+        'stamp': float(stamp),
+        'vote_timeout': book.vote_timeout,
+        'stop_threshold': book.stop_threshold,
+        'max_voters': book.max_voters,
+        'winner': fused.winner,
+        'accepted': book.accepted,
+        'rejected': dict(book.rejected),
+        'clamped': book.clamped,
+        'teleop_rejected': teleop_rejected,
+    }
