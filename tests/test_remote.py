@@ -29,10 +29,10 @@ WIDTH, HEIGHT = 320, 240  # camera size asked for below (px)
 class Remote:
     """The client as a process; its output goes to ``<tmp>/remote.log``."""
 
-    def __init__(self, tmp_path, *args, env=None):
+    def __init__(self, tmp_path, *args, env=None, exe=REMOTE):
         self.log_path = tmp_path / 'remote.log'
         self._log = open(self.log_path, 'wb')
-        self.proc = subprocess.Popen([str(REMOTE), *args], stdout=self._log,
+        self.proc = subprocess.Popen([str(exe), *args], stdout=self._log,
                                      stderr=subprocess.STDOUT, env=env or os.environ.copy(),
                                      start_new_session=True)
 
@@ -56,8 +56,8 @@ class Remote:
 def remote(tmp_path):
     started = []
 
-    def _start(*args, env=None):
-        r = Remote(tmp_path, *args, env=env)
+    def _start(*args, **kwargs):
+        r = Remote(tmp_path, *args, **kwargs)
         started.append(r)
         return r
 
@@ -134,8 +134,10 @@ def test_operator_token_refused_is_shown_and_moves_nothing(stack, remote, ros, w
 
 
 def test_reconnects_with_backoff_when_the_gateway_appears(start_node, remote, wait_for):
+    """Run through ``tools/remote``, the checkout's wrapper (the console script on PATH)."""
     port = free_port()
-    client = remote('--url', f'ws://127.0.0.1:{port}/', '--headless', '--gamepad', 'none')
+    client = remote('--url', f'ws://127.0.0.1:{port}/', '--headless', '--gamepad', 'none',
+                    exe=ROOT / 'tools' / 'remote')
     wait_for(lambda: 'reconnecting cannot connect' in client.log(), 10,
              message='the client reporting the refused connection')
     start_node('kropbot_gateway', 'gateway_node', 'gateway', params={'port': port})

@@ -228,10 +228,7 @@ class RemoteClient:
                 if receiver.done():
                     receiver.result()  # re-raises ConnectionClosed
                     return
-                when, last = self._policy.last_sent
-                wait = when + self._policy.heartbeat - now
-                if twist != last:  # a rate-capped change is pending
-                    wait = min(wait, when + self._policy.min_interval - now)
+                wait = self._policy.next_due(twist) - now
                 waker = asyncio.ensure_future(self._wake.wait())
                 await asyncio.wait([receiver, waker], timeout=max(0.0, wait),
                                    return_when=asyncio.FIRST_COMPLETED)

@@ -160,7 +160,8 @@ class SendPolicy:
     heartbeat: float
 
     def __post_init__(self):
-        self.last_sent = None  # (time, Twist)
+        self.last_sent = None  # (time, Twist) of the last send
+        self.last_change = float('-inf')  # time of the last send of a changed command
 
     @classmethod
     def for_role(cls, role):
@@ -170,18 +171,33 @@ class SendPolicy:
     def reset(self):
         """Forget what was sent (a new connection sends the next command at once)."""
         self.last_sent = None
+        self.last_change = float('-inf')
 
     def due(self, twist, now):
-        """Return True if ``twist`` should be sent at ``now`` (s); then call :meth:`sent`."""
+        """Return True if ``twist`` should be sent at ``now`` (s); then call :meth:`sent`.
+
+        Heartbeats do not delay a change: only changes are rate-capped among themselves.
+        """
         if self.last_sent is None:
             return True
         when, previous = self.last_sent
         if twist == previous:
             return now - when >= self.heartbeat
-        return twist.is_zero() or now - when >= self.min_interval
+        return twist.is_zero() or now - self.last_change >= self.min_interval
+
+    def next_due(self, twist):
+        """Return the time (s) at which ``twist`` becomes due (``-inf`` if nothing was sent)."""
+        if self.last_sent is None:
+            return float('-inf')
+        when, previous = self.last_sent
+        if twist == previous:
+            return when + self.heartbeat
+        return float('-inf') if twist.is_zero() else self.last_change + self.min_interval
 
     def sent(self, twist, now):
         """Record that ``twist`` was sent at ``now`` (s)."""
+        if self.last_sent is not None and twist != self.last_sent[1]:
+            self.last_change = now
         self.last_sent = (now, twist)
 
 

@@ -80,15 +80,21 @@ def test_decode_never_raises(frame):
 
 def test_send_policy_crowd():
     p = SendPolicy.for_role(CROWD)
-    go = Twist(0.3, 0.0)
+    go, back = Twist(0.3, 0.0), Twist(-0.3, 0.0)
     assert p.due(STOP_TWIST, 0.0)
     p.sent(STOP_TWIST, 0.0)
     assert not p.due(STOP_TWIST, 0.5) and p.due(STOP_TWIST, 1.0)  # heartbeat 1 s
-    assert not p.due(go, 0.1) and p.due(go, 0.25)  # changes at most 4/s
-    p.sent(go, 0.25)
-    assert p.due(STOP_TWIST, 0.26)  # a stop is never delayed
+    assert p.next_due(STOP_TWIST) == 1.0
+    assert p.due(go, 0.1)  # the first change goes out at once
+    p.sent(go, 0.1)
+    p.sent(go, 1.1)  # a heartbeat does not delay the next change
+    assert p.due(back, 1.15)
+    p.sent(back, 1.15)
+    assert not p.due(go, 1.2) and p.next_due(go) == pytest.approx(1.4)
+    assert p.due(go, 1.4)  # changes at most 4/s
+    assert p.due(STOP_TWIST, 1.16)  # a stop is never delayed
     p.reset()
-    assert p.due(go, 0.27)
+    assert p.due(go, 0.27) and p.next_due(go) == float('-inf')
 
 
 def test_send_policy_operator_is_faster():
