@@ -132,12 +132,13 @@ def test_packaging_gives_console_scripts(tmp_path):
     venv = tmp_path / 'venv'
     subprocess.run([sys.executable, '-m', 'venv', '--without-pip', str(venv)], check=True)
     # the test venv's packages (websockets, cbor2, numpy, cv2, pygame) stay visible; the three
-    # KropBot packages are installed as a desktop would, without network (--no-deps)
+    # KropBot packages are installed as a desktop would, without network (--no-deps, and the
+    # test venv's setuptools + wheel build them: requirements-test.txt)
     site = next((venv / 'lib').glob('python*/site-packages'))
     parent_site = sysconfig.get_paths()['purelib']
     (site / 'parent.pth').write_text(parent_site + '\n')
     subprocess.run([sys.executable, '-m', 'pip', '--python', str(venv / 'bin' / 'python'),
-                    'install', '-q', '--no-deps',
+                    'install', '-q', '--no-deps', '--no-build-isolation',
                     str(src / 'kropbot_common'), str(src / 'kropbot_gateway'),
                     str(src / 'kropbot_remote')], check=True, cwd=tmp_path)
     env = {'PATH': str(venv / 'bin'), 'HOME': str(tmp_path)}
