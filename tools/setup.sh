@@ -12,7 +12,7 @@ PY=${PYTHON:-python3}
 want_test=${1:-}
 
 reqs=(requirements.txt)
-[ "$want_test" = test ] && reqs+=(requirements-test.txt)
+[ "$want_test" = test ] && reqs+=(requirements-test.txt requirements-remote.txt)
 stamp="$VENV/.kropbot-reqs-$(cat "${reqs[@]}" | sha256sum | cut -c1-16)"
 
 if [ ! -x "$VENV/bin/python" ]; then
@@ -34,6 +34,15 @@ if [ "$want_test" = test ]; then
         SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
         $SUDO apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+    fi
+    # The desktop client's window test: a virtual X server, xwd/xwininfo, xdotool (XTEST keys).
+    if ! command -v Xvfb >/dev/null || ! command -v xwd >/dev/null \
+            || ! command -v xwininfo >/dev/null || ! command -v xdotool >/dev/null; then
+        echo "[setup] installing Xvfb and X tools for the desktop client's window test"
+        SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq xvfb x11-apps x11-utils \
+            xdotool >/dev/null
     fi
 fi
 

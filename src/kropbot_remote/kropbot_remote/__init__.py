@@ -1,0 +1,1 @@
+"""KropBot desktop client (ROS-free): camera window, gamepad and keyboard driving."""

@@ -1,0 +1,215 @@
+"""The desktop client (``remote``) against the real stack: gateway, vote, sim driver, camera.
+
+Every node and the client are separate processes; the client connects over the gateway's
+WebSocket like a desktop across the internet would. Its gamepad is a recorded event file
+(``--gamepad FILE``, no device needed); its window runs under Xvfb, where xdotool types.
+"""
+
+import os
+from pathlib import Path
+import signal
+import subprocess
+import time
+
+import cv2
+from geometry_msgs.msg import Twist
+from kropbot_testing.processes import INSTALL, free_port
+from nav_msgs.msg import Odometry
+import pytest
+
+pytestmark = pytest.mark.dds
+
+ROOT = Path(__file__).resolve().parents[1]
+REMOTE = INSTALL / 'kropbot_remote' / 'lib' / 'kropbot_remote' / 'remote'
+FIXTURE = ROOT / 'src' / 'kropbot_remote' / 'test' / 'fixtures' / 'xbox_drive.jsonl'
+ARTIFACTS = ROOT / 'artifacts'
+WIDTH, HEIGHT = 320, 240  # camera size asked for below (px)
+
+
+class Remote:
+    """The client as a process; its output goes to ``<tmp>/remote.log``."""
+
+    def __init__(self, tmp_path, *args, env=None, exe=REMOTE):
+        self.log_path = tmp_path / 'remote.log'
+        self._log = open(self.log_path, 'wb')
+        self.proc = subprocess.Popen([str(exe), *args], stdout=self._log,
+                                     stderr=subprocess.STDOUT, env=env or os.environ.copy(),
+                                     start_new_session=True)
+
+    def log(self):
+        return self.log_path.read_text(errors='replace')
+
+    def stop(self):
+        """SIGINT; return the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            return self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(5)
+        finally:
+            self._log.close()
+
+
+@pytest.fixture
+def remote(tmp_path):
+    started = []
+
+    def _start(*args, **kwargs):
+        r = Remote(tmp_path, *args, **kwargs)
+        started.append(r)
+        return r
+
+    yield _start
+    for r in started:
+        r.stop()
+        print(f'----- remote log -----\n{r.log()}')
+
+
+@pytest.fixture
+def stack(start_node, wait_for):
+    """Gateway (free port) + vote + sim driver + sim camera; returns the gateway URL."""
+    port = free_port()
+    gateway = start_node('kropbot_gateway', 'gateway_node', 'gateway', params={'port': port})
+    start_node('kropbot_vote', 'vote_node', 'vote')
+    start_node('kropbot_driver', 'driver_node', 'driver')
+    start_node('kropbot_camera', 'camera_node', 'camera',
+               params={'width': WIDTH, 'height': HEIGHT, 'fps': 15.0})
+    wait_for(lambda: 'crowd gateway on http://' in gateway.log() or not gateway.alive(), 20,
+             message='gateway start')
+    assert gateway.alive(), gateway.log()
+    return f'ws://127.0.0.1:{port}/'
+
+
+def moving(odom):
+    return odom and odom[-1][1].twist.twist.linear.x > 0.05
+
+
+def test_headless_client_sees_frames_and_drives_then_stops_on_release(stack, remote, ros,
+                                                                      wait_for, tmp_path):
+    odom = ros.collect(Odometry, 'odom')
+    wait_for(lambda: odom, 20, message='odom from the sim driver')
+    x0 = odom[-1][1].pose.pose.position.x
+    frames = tmp_path / 'frames'
+    client = remote('--url', stack, '--headless', '--gamepad', str(FIXTURE),
+                    '--save-frames', str(frames))
+    started = wait_for(lambda: moving(odom) and odom[-1][0], 20, message='robot moving')
+    stopped = wait_for(lambda: next((t for t, m in odom if t > started
+                                     and m.twist.twist.linear.x == 0.0), None), 10,
+                       message='robot stopped after the stick was released')
+    # The recording pushes the stick for ~2.7 s and then releases it: the stop comes from the
+    # client's zero vote at release, not from the vote expiring (3 s after the last vote).
+    assert stopped - started < 4.0, stopped - started
+    x1 = odom[-1][1].pose.pose.position.x
+    assert x1 > x0 + 0.2, (x0, x1)
+    time.sleep(1.0)
+    assert abs(odom[-1][1].pose.pose.position.x - x1) < 0.01  # stays stopped
+    assert client.stop() == 0
+    log = client.log()
+    assert 'remote: crowd client for' in log and 'remote: connected' in log
+    assert 'Traceback' not in log, log
+    jpegs = sorted(frames.glob('frame_*.jpg'))
+    assert len(jpegs) >= 10, len(jpegs)
+    for path in (jpegs[0], jpegs[-1]):
+        assert cv2.imread(str(path)).shape == (HEIGHT, WIDTH, 3)
+
+
+def test_operator_token_refused_is_shown_and_moves_nothing(stack, remote, ros, wait_for,
+                                                           tmp_path):
+    """The gateway here has no secret for this token: the refusal must be visible."""
+    token = tmp_path / 'token'
+    token.write_text('0123456789abcdef\n')
+    cmd = ros.collect(Twist, 'cmd_vel')
+    client = remote('--url', stack, '--headless', '--gamepad', str(FIXTURE),
+                    '--token-file', str(token))
+    wait_for(lambda: 'gateway error' in client.log() and 'auth' in client.log(), 20,
+             message='the auth refusal in the client output')
+    time.sleep(3.5)  # the recording drives forward meanwhile
+    assert cmd and all(m.linear.x == 0.0 and m.angular.z == 0.0 for _, m in cmd)
+    assert client.stop() == 0
+    log = client.log()
+    assert 'remote: operator client for' in log
+    assert '0123456789abcdef' not in log  # the secret is never printed
+
+
+def test_reconnects_with_backoff_when_the_gateway_appears(start_node, remote, wait_for):
+    """Run through ``tools/remote``, the checkout's wrapper (the console script on PATH)."""
+    port = free_port()
+    client = remote('--url', f'ws://127.0.0.1:{port}/', '--headless', '--gamepad', 'none',
+                    exe=ROOT / 'tools' / 'remote')
+    wait_for(lambda: 'reconnecting cannot connect' in client.log(), 10,
+             message='the client reporting the refused connection')
+    start_node('kropbot_gateway', 'gateway_node', 'gateway', params={'port': port})
+    wait_for(lambda: 'remote: connected' in client.log(), 30, message='reconnected')
+    assert client.stop() == 0
+
+
+def test_window_under_xvfb_shows_the_camera_and_the_keyboard_drives(stack, remote, ros,
+                                                                     wait_for, tmp_path):
+    from kropbot_testing.xdisplay import Xvfb
+
+    odom = ros.collect(Odometry, 'odom')
+    frames = tmp_path / 'frames'
+    with Xvfb((800, 600)) as x:
+        env = dict(os.environ, DISPLAY=x.display, SDL_VIDEODRIVER='x11',
+                   SDL_AUDIODRIVER='dummy')
+        env.pop('WAYLAND_DISPLAY', None)
+        client = remote('--url', stack, '--scale', '2', '--gamepad', 'none',
+                        '--save-frames', str(frames), env=env)
+        wait_for(lambda: len(list(frames.glob('frame_*.jpg'))) >= 10, 30,
+                 message='frames in the client')
+        time.sleep(0.5)
+        shot = x.screenshot()
+        ARTIFACTS.mkdir(exist_ok=True)
+        cv2.imwrite(str(ARTIFACTS / 'remote_window.png'), shot)
+        # The window shows the newest frame at 2x: find its lower part (below the overlay)
+        newest = cv2.imread(str(sorted(frames.glob('frame_*.jpg'))[-1]))
+        scaled = cv2.resize(newest, (2 * WIDTH, 2 * HEIGHT), interpolation=cv2.INTER_NEAREST)
+        template = scaled[200:, :]
+        score = cv2.matchTemplate(shot, template, cv2.TM_CCOEFF_NORMED).max()
+        assert score > 0.9, score
+        band = shot[:120, :]
+        assert ((band[:, :, 1] > 180) & (band[:, :, 0] < 120)).sum() > 50  # green "connected"
+
+        # Keyboard: focus the window, hold Up → the robot drives; release → it stops
+        def xdo(*args):
+            subprocess.run(['xdotool', *args], env=env, check=True, timeout=10,
+                           capture_output=True)
+
+        tree = subprocess.run(['xwininfo', '-root', '-tree'], env=env, capture_output=True,
+                              text=True, timeout=10).stdout
+        window = [line.split()[0] for line in tree.splitlines() if '"KropBot remote' in line]
+        assert window, f'no client window on the display:\n{tree}'
+        xdo('windowfocus', '--sync', window[0])
+        xdo('keydown', 'Up')
+        started = wait_for(lambda: moving(odom) and odom[-1][0], 10,
+                           message='robot moving while Up is held')
+        time.sleep(1.0)
+        xdo('keyup', 'Up')
+        released = time.monotonic()
+        stopped = wait_for(lambda: next((t for t, m in odom if t > released
+                                         and m.twist.twist.linear.x == 0.0), None), 5,
+                           message='robot stopped after Up was released')
+        assert stopped - released < 1.0 and stopped > started
+
+        # Focus loss with Up still held → stop (the window cannot see the release any more)
+        xdo('keydown', 'Up')
+        wait_for(lambda: moving(odom), 10, message='robot moving again')
+        root = tree.split('Window id: ')[1].split()[0]
+        xdo('windowfocus', '--sync', root)
+        blurred = time.monotonic()
+        stopped = wait_for(lambda: next((t for t, m in odom if t > blurred
+                                         and m.twist.twist.linear.x == 0.0), None), 5,
+                           message='robot stopped when the window lost focus')
+        assert stopped - blurred < 1.0
+        time.sleep(0.3)
+        blurred_shot = x.screenshot()
+        cv2.imwrite(str(ARTIFACTS / 'remote_window_unfocused.png'), blurred_shot)
+        xdo('keyup', 'Up')
+
+        def red_text(image):  # the overlay's red lines (stop notes), in the band at the top
+            b, g, r = (image[:180, :, i].astype(int) for i in range(3))
+            return int(((r > 200) & (g < 120) & (b < 120)).sum())
+        assert red_text(shot) == 0 and red_text(blurred_shot) > 50
+        assert client.stop() == 0
