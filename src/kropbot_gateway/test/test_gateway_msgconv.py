@@ -1,9 +1,10 @@
-"""msgconv: ROS message <-> dict for the gateway's allow-listed types (message classes only)."""
+"""msgconv (ROS message -> dict) and the test-side dict_to_msg, on the allow-listed types."""
 
 import cbor2
 from geometry_msgs.msg import TwistStamped
-from kropbot_gateway.msgconv import dict_to_msg, import_message, msg_to_dict
-from kropbot_gateway.protocol import encode_publish
+from kropbot_gateway.encoding import encode_publish
+from kropbot_gateway.msgconv import import_message, msg_to_dict
+from kropbot_testing.msgs import dict_to_msg
 import pytest
 from sensor_msgs.msg import CompressedImage
 

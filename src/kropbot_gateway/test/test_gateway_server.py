@@ -1,4 +1,4 @@
-"""Tests of the gateway's asyncio server with a fake ROS bridge and raw WebSocket clients.
+"""Tests of the gateway's asyncio server with the in-memory bridge and raw WebSocket clients.
 
 No rclpy: the server is ROS-free; the real node is covered by tests/test_gateway_*.py.
 """
@@ -11,36 +11,17 @@ import urllib.error
 import urllib.request
 
 import cbor2
-from kropbot_gateway.server import (
-    PARAMETERS,
-    Bridge,
-    GatewayServer,
-    config_from_params,
-    origin_allowed,
-    static_file,
-)
+from kropbot_gateway.admission import origin_allowed
+from kropbot_gateway.bridge import MemoryBridge
+from kropbot_gateway.config import config_from_params
+from kropbot_gateway.http import static_file
+from kropbot_gateway.server import GatewayServer
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 CAM = '/camera/image_raw/compressed'
 STATUS = '/crowd/status'
-
-
-class FakeBridge(Bridge):
-    def __init__(self):
-        self.votes = []
-        self.subscribed = []
-        self.unsubscribed = []
-
-    def publish_vote(self, vote):
-        self.votes.append(vote)
-
-    def subscribe(self, topic, type_name):
-        self.subscribed.append(topic)
-
-    def unsubscribe(self, topic):
-        self.unsubscribed.append(topic)
 
 
 class Log:
@@ -54,16 +35,13 @@ class Log:
 
 
 def make_config(**kw):
-    values = {name: spec[0] for name, spec in PARAMETERS.items()}
-    values['port'] = 0
-    values.update(kw)
-    return config_from_params(values, '/')
+    return config_from_params({'port': 0, **kw}, '/')
 
 
 def run(coro_fn, **config):
     """Start a server with ``config`` overrides and run ``coro_fn(server, url, bridge)``."""
     async def main():
-        bridge = FakeBridge()
+        bridge = MemoryBridge()
         server = GatewayServer(make_config(**config), bridge, Log())
         await server.start()
         try:

@@ -1,0 +1,29 @@
+"""Build ROS 2 messages from plain dicts, for tests and the rosbridge stand-in (not runtime).
+
+The gateway itself never turns client dicts into ROS messages: it builds each vote field by
+field (:mod:`kropbot_gateway.ros_bridge`). Stock rosbridge does convert whole dicts, and so does
+the test stand-in (:mod:`kropbot_testing.rosbridge_standin`) with :func:`dict_to_msg`.
+"""
+
+
+def dict_to_msg(msg_class, data):
+    """Build a ``msg_class`` instance from a plain dict; missing fields keep their defaults.
+
+    Raises:
+        ValueError: on unknown fields or values the message class rejects.
+
+    """
+    msg = msg_class()
+    fields = msg.get_fields_and_field_types()
+    for name, value in data.items():
+        if name not in fields:
+            raise ValueError(f'{msg_class.__name__} has no field {name!r}')
+        current = getattr(msg, name)
+        try:
+            if isinstance(value, dict) and hasattr(current, 'get_fields_and_field_types'):
+                setattr(msg, name, dict_to_msg(type(current), value))
+            else:
+                setattr(msg, name, value)
+        except (AssertionError, TypeError, ValueError) as exc:
+            raise ValueError(f'{msg_class.__name__}.{name}: {exc}') from None
+    return msg
