@@ -22,7 +22,8 @@ PARAMETERS = (
     Param('address', '127.0.0.1', 'address to bind (0.0.0.0 for all interfaces)'),
     Param('port', 9090, 'TCP port of the page and the WebSocket (0 = any free port)',
           low=0, high=65535),
-    Param('web_root', '', "directory of the built page; '' = <share of kropbot_bringup>/web"),
+    Param('web_root', '', "directory of the built page; '' = web/ in kropbot_bringup's share "
+          'directory'),
     Param('websocket', True,
           'false: serve the page and /config.json only and refuse WebSocket upgrades '
           '(bridge:=rosbridge: the page connects to stock rosbridge on rosbridge_port, '

@@ -428,3 +428,58 @@ def test_stalled_viewer_does_not_delay_others():
         assert server.stats['encodes'] <= 60
         stalled.transport.abort()
     run(body, ping_interval=0.0)
+
+
+def http_get(url):
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        return resp.headers, resp.read()
+
+
+def test_config_json_tells_the_page_the_server_assigns_voter_ids(tmp_path):
+    (tmp_path / 'config.json').write_text('{"voter_id": "client"}')  # generated one wins
+
+    async def body(server, url, bridge):
+        headers, data = await asyncio.to_thread(
+            http_get, url.replace('ws://', 'http://') + '/config.json?x=1')
+        assert json.loads(data) == {'voter_id': 'server'}
+        assert headers['Cache-Control'] == 'no-cache'
+        assert headers['Content-Type'].startswith('application/json')
+        assert server.stats['http_config'] == 1
+    run(body, web_root=str(tmp_path))
+
+
+def test_websocket_off_serves_the_page_and_refuses_upgrades(tmp_path):
+    (tmp_path / 'index.html').write_text('<title>KropBot</title>')
+
+    async def body(server, url, bridge):
+        http_url = url.replace('ws://', 'http://')
+        _, page = await asyncio.to_thread(http_get, http_url + '/')
+        assert b'KropBot' in page
+        _, data = await asyncio.to_thread(http_get, http_url + '/config.json')
+        assert json.loads(data) == {'voter_id': 'client', 'rosbridge_port': 9191}
+        with pytest.raises(InvalidStatus) as err:
+            async with connect(url):
+                pass
+        response = err.value.response
+        assert response.status_code == 404 and b'port 9191' in response.body
+        assert server.stats['refused_websocket_off'] == 1
+        assert server.connection_counts() == (0, {})
+        assert bridge.votes == [] and bridge.subscribed == []
+    run(body, web_root=str(tmp_path), websocket=False, rosbridge_port=9191)
+
+
+def test_memory_bridge_delivers_from_another_thread():
+    assert MemoryBridge().topics == {}
+    with pytest.raises(RuntimeError):
+        MemoryBridge().deliver(STATUS, {'data': 'x'})  # no server attached yet
+
+    async def body(server, url, bridge):
+        async with connect(url) as ws:
+            await ws.send(json.dumps({'op': 'subscribe', 'topic': 'crowd/status'}))
+            await asyncio.sleep(0.1)
+            assert bridge.topics == {STATUS: 'std_msgs/msg/String'}
+            await asyncio.to_thread(bridge.deliver, STATUS, {'data': 'from a thread'})
+            assert (await recv_json(ws))['msg'] == {'data': 'from a thread'}
+        await asyncio.sleep(0.1)
+        assert bridge.topics == {} and bridge.unsubscribed == [STATUS]
+    run(body)
