@@ -6,8 +6,14 @@ the test stand-in (:mod:`kropbot_testing.rosbridge_standin`) with :func:`dict_to
 """
 
 
+_FLOAT_TYPES = ('float', 'double')
+
+
 def dict_to_msg(msg_class, data):
     """Build a ``msg_class`` instance from a plain dict; missing fields keep their defaults.
+
+    Integers are accepted for float fields (JSON from JavaScript writes ``0``, not ``0.0``), as
+    rosbridge's message conversion does.
 
     Raises:
         ValueError: on unknown fields or values the message class rejects.
@@ -20,10 +26,12 @@ def dict_to_msg(msg_class, data):
             raise ValueError(f'{msg_class.__name__} has no field {name!r}')
         current = getattr(msg, name)
         try:
+            if fields[name] in _FLOAT_TYPES and type(value) is int:
+                value = float(value)
             if isinstance(value, dict) and hasattr(current, 'get_fields_and_field_types'):
                 setattr(msg, name, dict_to_msg(type(current), value))
             else:
                 setattr(msg, name, value)
-        except (AssertionError, TypeError, ValueError) as exc:
+        except (AssertionError, OverflowError, TypeError, ValueError) as exc:
             raise ValueError(f'{msg_class.__name__}.{name}: {exc}') from None
     return msg
