@@ -12,8 +12,9 @@ _FLOAT_TYPES = ('float', 'double')
 def dict_to_msg(msg_class, data):
     """Build a ``msg_class`` instance from a plain dict; missing fields keep their defaults.
 
-    Integers are accepted for float fields (JSON from JavaScript writes ``0``, not ``0.0``), as
-    rosbridge's message conversion does.
+    Float fields take numbers only; integers become floats (JSON from JavaScript writes ``0``,
+    not ``0.0``), as rosbridge's message conversion does. (The generated setters do not check
+    types themselves: a string would only fail when the message is published.)
 
     Raises:
         ValueError: on unknown fields or values the message class rejects.
@@ -26,7 +27,9 @@ def dict_to_msg(msg_class, data):
             raise ValueError(f'{msg_class.__name__} has no field {name!r}')
         current = getattr(msg, name)
         try:
-            if fields[name] in _FLOAT_TYPES and type(value) is int:
+            if fields[name] in _FLOAT_TYPES:
+                if type(value) not in (int, float):  # bool is not a number here
+                    raise TypeError(f'expected a number, got {value!r}')
                 value = float(value)
             if isinstance(value, dict) and hasattr(current, 'get_fields_and_field_types'):
                 setattr(msg, name, dict_to_msg(type(current), value))

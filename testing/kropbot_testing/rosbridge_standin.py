@@ -109,7 +109,7 @@ class Standin:
             if op == 'publish':
                 try:
                     self.publish_vote(dict_to_msg(self.vote_class, request.get('msg') or {}))
-                except ValueError as exc:
+                except Exception as exc:  # noqa: BLE001 - like rosbridge: a status error
                     return _error(op_id, f'publish: {exc}')
             return None
         if op == 'subscribe':

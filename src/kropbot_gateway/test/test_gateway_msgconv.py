@@ -29,6 +29,11 @@ def test_dict_to_msg_roundtrip_and_errors():
         dict_to_msg(TwistStamped, {'bogus': 1})
     with pytest.raises(ValueError):
         dict_to_msg(TwistStamped, {'twist': {'linear': {'w': 1.0}}})
+    # JavaScript writes 0, not 0.0: ints are accepted for float fields (as rosbridge does)...
+    assert dict_to_msg(TwistStamped, {'twist': {'linear': {'x': 1}}}).twist.linear.x == 1.0
+    for bad in (True, 10 ** 400, 'fast'):  # ...but not bools, huge ints or strings
+        with pytest.raises(ValueError):
+            dict_to_msg(TwistStamped, {'twist': {'linear': {'x': bad}}})
 
 
 def test_import_message():
