@@ -2,7 +2,8 @@
 
 Helpers that tests and ``bench/`` share: node processes (:mod:`.processes`), an rclpy harness
 (:mod:`.ros_harness`), a raw WebSocket client for attacks (:mod:`.rawws`), message building from
-dicts (:mod:`.msgs`) and the camera test pattern's counter reader (:mod:`.frames`). The directory
-``testing/`` is put on ``sys.path`` by pytest (``pythonpath`` in pyproject.toml) and by
-``bench/common.py``.
+dicts (:mod:`.msgs`), a rosbridge-protocol server without voter identity standing in for stock
+rosbridge_suite (:mod:`.rosbridge_standin`) and the camera test pattern's counter reader
+(:mod:`.frames`). The directory ``testing/`` is put on ``sys.path`` by pytest (``pythonpath`` in
+pyproject.toml) and by ``bench/common.py``.
 """

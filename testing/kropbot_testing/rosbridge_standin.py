@@ -15,7 +15,7 @@ the WebSocket (plain HTTP requests are refused by ``websockets``).
 
 Run it in its own process (rclpy executor in a thread, asyncio in the main thread)::
 
-    PYTHONPATH=testing python -m kropbot_testing.rosbridge_standin --port 9090
+    PYTHONPATH=testing:$PYTHONPATH python -m kropbot_testing.rosbridge_standin --port 9090
 
 It prints ``standin listening on <port>`` once it accepts connections (``--port 0``: a free
 port, the line tells which) and exits 0 on SIGINT/SIGTERM. :func:`start_standin` does that
@@ -179,7 +179,8 @@ async def _serve(address, port):
         except ExternalShutdownException:
             pass
 
-    threading.Thread(target=spin, daemon=True).start()
+    spinner = threading.Thread(target=spin, daemon=True)
+    spinner.start()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
@@ -190,6 +191,7 @@ async def _serve(address, port):
             await stop.wait()
     finally:
         executor.shutdown()
+        spinner.join(5)  # exiting while the executor thread waits in rcl aborts the process
         node.destroy_node()
         rclpy.try_shutdown()
 
