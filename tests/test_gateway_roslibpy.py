@@ -247,7 +247,8 @@ def test_stock_rosbridge_mode_page_server_and_client_voter_ids(start_node, ros, 
             c.close()
         def vote_publishers():
             return [p.node_name for p in ros.node.get_publishers_info_by_topic('/crowd/vote')]
-        wait_for(vote_publishers, 10, message='the stand-in vote publisher discovered')
+        wait_for(lambda: vote_publishers() and '_NODE_NAME_UNKNOWN_' not in vote_publishers(),
+                 10, message='the vote publishers and their nodes discovered')
         assert vote_publishers() == ['rosbridge_standin']  # none by the gateway
 
         # The stand-in relays the camera in CBOR, as the page subscribes to it.
