@@ -17,7 +17,13 @@ fusion. ``--count-votes`` also counts crowd/vote messages on DDS (what the gatew
 at the cost of a second DDS reader in this process. With ``--url`` it
 uses an existing rosbridge-protocol server (e.g. stock rosbridge_suite) and only the
 advertise/publish ops; cmd_vel is then read from the local DDS graph (this ROS_DOMAIN_ID), the
-vote node there must use strategy mean, and server CPU/RSS/accepted votes are not measured.
+vote node there must use strategy mean, and server CPU/RSS are not measured.
+
+Voter ids: every client puts its own id in ``header.frame_id`` (``bench-<worker>-<i>``, the
+probe ``bench-probe``). The KropBot gateway overwrites it with the connection's id (one
+connection = one voter, ``voter_ids: server``); a server that assigns no identity, such as
+stock rosbridge, publishes it as sent (``voter_ids: client``), so the vote node still sees one
+voter per client and the benchmark compares the servers on the same work.
 """
 
 import asyncio
@@ -40,6 +46,8 @@ from stack import LocalStack, sample_loop
 from tqdm import tqdm
 from websockets.asyncio.client import connect
 from wsclients import AsyncThread, WorkerPool, advertise_op, split, vote_op, voter_worker
+
+PROBE_ID = 'bench-probe'  # the probe's voter id in header.frame_id (see the module docstring)
 
 CROWD_LINEAR = 0.15  # m/s, every voter's forward vote
 MAX_ANGULAR = 1.5  # rad/s, robot.yaml vote.max_angular (probe votes +-this)
@@ -132,13 +140,13 @@ async def probe_loop(url, duration, sends):
     async with connect(url, ping_interval=None, compression=None) as ws:
         await ws.send(advertise_op())
         sign = 1.0
-        await ws.send(vote_op(CROWD_LINEAR, sign * MAX_ANGULAR))
+        await ws.send(vote_op(CROWD_LINEAR, sign * MAX_ANGULAR, PROBE_ID))
         await asyncio.sleep(0.6)
         end = time.monotonic() + duration
         while time.monotonic() < end:
             sign = -sign
             sends.append((time.monotonic(), sign))
-            await ws.send(vote_op(CROWD_LINEAR, sign * MAX_ANGULAR))
+            await ws.send(vote_op(CROWD_LINEAR, sign * MAX_ANGULAR, PROBE_ID))
             await asyncio.sleep(random.uniform(0.4, 0.6))
 
 
@@ -155,7 +163,7 @@ def run_config(args, ctx, dds, n, rate, bar):
             url = args.url
         bar.set_postfix_str(f'{n} clients @ {rate:g} Hz: connecting')
         pool = WorkerPool(ctx, voter_worker,
-                          [(url, k, rate, vote_op(CROWD_LINEAR, 0.0))
+                          [(url, k, rate, (CROWD_LINEAR, 0.0))
                            for k in split(n, args.workers)])
         connected, errors = pool.wait_ready()
         pool.events['go'].set()
@@ -224,7 +232,8 @@ def main():
                    help='use an existing rosbridge-protocol server (e.g. ws://host:9090/) '
                         'instead of starting vote node + gateway; cmd_vel is then read from the '
                         'local DDS graph (ROS_DOMAIN_ID) and its vote node must use strategy '
-                        'mean; server CPU/RSS and accepted votes are not measured')
+                        'mean; server CPU/RSS are not measured. The clients set their own '
+                        'voter ids (header.frame_id), for servers that assign none')
     p.add_argument('--clients', type=int_list, default=[10, 100, 1000],
                    help='background voters per configuration (comma-separated)')
     p.add_argument('--rate', type=float, default=2.0, help='votes per second per voter')
@@ -260,8 +269,16 @@ def main():
                  'client_cpu_pct'], rows)
     print('cpu_pct: % of one core over the window; latency includes the vote node timer '
           '(rate 10 Hz: up to 100 ms wait).')
+    voter_ids = 'client' if args.url else 'server'
+    if args.url:
+        print('voter ids: set by the clients (header.frame_id = bench-<worker>-<i>, probe '
+              f'{PROBE_ID}), for servers that assign none; a KropBot gateway overwrites them')
+    else:
+        print('voter ids: assigned by the server (the gateway overwrites header.frame_id with '
+              'one id per connection)')
     write_json(args.json, 'crowd_latency',
-               {'url': args.url or 'local', 'clients': args.clients, 'rate': args.rate,
+               {'url': args.url or 'local', 'voter_ids': voter_ids,
+                'clients': args.clients, 'rate': args.rate,
                 'throughput_rate': args.throughput_rate, 'duration': args.duration,
                 'warmup': args.warmup, 'workers': args.workers, 'short': args.short,
                 'strategy': 'mean', 'count_votes': args.count_votes,

@@ -33,10 +33,20 @@ def advertise_op():
     return json.dumps({'op': 'advertise', 'topic': VOTE_TOPIC, 'type': VOTE_TYPE})
 
 
-def vote_op(linear_x, angular_z):
-    """Return a rosbridge ``publish`` op of one vote (JSON text); m/s and rad/s."""
+def voter_id(worker, index):
+    """Return the voter id client ``index`` of worker ``worker`` puts in ``header.frame_id``."""
+    return f'bench-{worker}-{index}'
+
+
+def vote_op(linear_x, angular_z, voter=''):
+    """Return a rosbridge ``publish`` op of one vote (JSON text); m/s and rad/s.
+
+    ``voter`` goes into ``header.frame_id``: a server without identity assignment (stock
+    rosbridge) publishes it as sent and the vote node counts one voter per id; the KropBot
+    gateway overwrites it with the connection's own id.
+    """
     return json.dumps({'op': 'publish', 'topic': VOTE_TOPIC, 'msg': {
-        'header': {'stamp': {'sec': 0, 'nanosec': 0}, 'frame_id': ''},
+        'header': {'stamp': {'sec': 0, 'nanosec': 0}, 'frame_id': voter},
         'twist': {'linear': {'x': float(linear_x), 'y': 0.0, 'z': 0.0},
                   'angular': {'x': 0.0, 'y': 0.0, 'z': float(angular_z)}}}},
         separators=(',', ':'))
@@ -101,23 +111,24 @@ async def _close_all(conns):
     await asyncio.gather(*(close(ws) for ws in conns), return_exceptions=True)
 
 
-def voter_worker(wid, url, n, rate, payload, events, out):
-    """Process target: ``n`` voters each sending ``payload`` at ``rate`` Hz (random phase).
+def voter_worker(wid, url, n, rate, vote, events, out):
+    """Process target: ``n`` voters each sending ``vote`` at ``rate`` Hz (random phase).
 
     Args:
         wid: worker index (reported back).
         url: WebSocket URL.
         n: connections in this worker.
         rate: votes per second per connection.
-        payload: the ``publish`` op text every voter sends.
+        vote: ``(linear_x, angular_z)`` every voter sends (m/s, rad/s); voter ``i`` puts its
+            own id :func:`voter_id` ``(wid, i)`` in ``header.frame_id``.
         events: dict of ``multiprocessing.Event`` ``go``, ``measure``, ``stop``.
         out: ``multiprocessing.Queue`` for the reports.
 
     """
-    asyncio.run(_voters(wid, url, n, rate, payload, events, out))
+    asyncio.run(_voters(wid, url, n, rate, vote, events, out))
 
 
-async def _voters(wid, url, n, rate, payload, events, out):
+async def _voters(wid, url, n, rate, vote_values, events, out):
     conns, errors = await _connect_all(url, n, advertise_op())
     out.put(('ready', wid, len(conns), errors))
     await _wait(events['go'])
@@ -135,7 +146,7 @@ async def _voters(wid, url, n, rate, payload, events, out):
             pass
         state['closed'] += 1
 
-    async def vote(ws):
+    async def vote(ws, payload):
         next_t = loop.time() + random.uniform(0.0, period)
         while not stop.is_set():
             delay = next_t - loop.time()
@@ -153,7 +164,8 @@ async def _voters(wid, url, n, rate, payload, events, out):
             next_t += period
 
     tasks = [loop.create_task(read(ws)) for ws in conns]
-    tasks += [loop.create_task(vote(ws)) for ws in conns]
+    tasks += [loop.create_task(vote(ws, vote_op(*vote_values, voter_id(wid, i))))
+              for i, ws in enumerate(conns)]
     await _wait(events['measure'])
     m0 = dict(state, cpu=time.process_time(), t=time.monotonic())
     await _wait(stop)

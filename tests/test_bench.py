@@ -12,6 +12,8 @@ from pathlib import Path
 import subprocess
 import sys
 
+from kropbot_testing.processes import free_port
+from kropbot_testing.rosbridge_standin import start_standin
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,3 +89,33 @@ def test_help_describes_every_scenario():
         assert '--short' in proc.stdout and '--json' in proc.stdout
         if scenario in ('crowd_latency', 'video_fanout'):
             assert '--url' in proc.stdout
+
+
+@pytest.mark.dds
+@pytest.mark.timeout(120)
+def test_crowd_latency_url_mode_against_a_server_without_identity(start_node, tmp_path):
+    """``--url`` against a rosbridge stand-in that publishes votes as sent (no voter ids).
+
+    The clients must set their own voter ids: otherwise every vote reaches the vote node with
+    an empty ``frame_id`` and is rejected (0 voters, every probe missed), which is what stock
+    rosbridge_suite 2.1.0 showed.
+    """
+    start_node('kropbot_vote', 'vote_node', 'vote', params={'strategy': 'mean'})
+    port = free_port()
+    standin = start_standin(port, tmp_path / 'standin.log')
+    out = tmp_path / 'crowd_latency.json'
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(BENCH / 'crowd_latency.py'), '--short', '--json', str(out),
+             '--url', f'ws://127.0.0.1:{port}/'], cwd=ROOT, capture_output=True, text=True,
+            timeout=90)
+    finally:
+        standin.terminate()
+        assert standin.wait(10) == 0
+    assert proc.returncode == 0, f'stdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-4000:]}'
+    assert 'voter ids: set by the clients' in proc.stdout
+    data = json.loads(out.read_text())
+    assert data['params']['voter_ids'] == 'client'
+    row = data['rows'][0]
+    assert row['probes'] > 0 and row['missed'] < row['probes'], row
+    assert row['live_voters_max'] == row['clients'] + 1, row  # one voter per client + probe

@@ -9,9 +9,11 @@ the first matching ``cmd_vel`` (rclpy subscriber of the ``ros`` fixture) is one 
 and p99 must stay < 100 ms. A sample that does not arrive in 250 ms counts as infinite.
 
 Attacks run in a separate process (this file run as a script, ``python test_gateway_abuse.py
-<attack> <port> ...``) from other loopback addresses (127.0.0.2...), so the attacker neither
-shares this process's GIL with the latency probe nor the per-address budget of the bystanders.
-Raw sockets are used wherever ``websockets`` would refuse to send the bad bytes.
+<attack> <port> ...``, with the repository's ``testing/`` put on its ``PYTHONPATH``) from other
+loopback addresses (127.0.0.2...), so the attacker neither shares this process's GIL with the
+latency probe nor the per-address budget of the bystanders. Raw sockets
+(:mod:`kropbot_testing.rawws`) are used wherever ``websockets`` would refuse to send the bad
+bytes.
 Gateway memory and CPU are read with psutil from its pid.
 """
 
@@ -20,6 +22,7 @@ import base64
 import json
 import math
 import os
+from pathlib import Path
 import socket
 import struct
 import subprocess
@@ -27,9 +30,11 @@ import sys
 import threading
 import time
 
+from kropbot_testing.rawws import frame, raw_open, read_close_code, send_ignoring_reset
 import pytest
 
 pytestmark = pytest.mark.dds
+TESTING = Path(__file__).resolve().parents[1] / 'testing'  # kropbot_testing, for the child
 
 HANDSHAKE_TIMEOUT = 2.0  # s, gateway parameter set for these tests
 PER_ADDRESS = 20  # the gateway's default max_connections_per_address
@@ -39,78 +44,6 @@ FLIP_PERIOD = 0.25  # s, 4 votes/s per bystander, under the 5/s token bucket
 
 
 # --- attacker side (runs in a child process; no rclpy) ----------------------------------------
-
-def raw_open(port, src, extra_headers='', timeout=10.0):
-    """Open a WebSocket with a raw socket; return ``(socket, status, headers_text)``."""
-    sock = socket.create_connection(('127.0.0.1', port), timeout=timeout,
-                                    source_address=(src, 0))
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall((f'GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n'
-                  f'Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n'
-                  f'Sec-WebSocket-Version: 13\r\n{extra_headers}\r\n').encode())
-    data = b''
-    while b'\r\n\r\n' not in data:
-        chunk = sock.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    head = data.split(b'\r\n\r\n', 1)[0].decode('latin-1')
-    return sock, int(head.split()[1]), head
-
-
-def frame(opcode, payload, fin=True, rsv1=False, length=None):
-    """Encode one masked client frame (RFC 6455 5.2); ``length`` may lie about the size."""
-    length = len(payload) if length is None else length
-    head = bytes([(0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode])
-    if length < 126:
-        head += bytes([0x80 | length])
-    elif length < 65536:
-        head += bytes([0x80 | 126]) + struct.pack('!H', length)
-    else:
-        head += bytes([0x80 | 127]) + struct.pack('!Q', length)
-    mask = os.urandom(4)
-    body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload)) if len(payload) < 4096 else \
-        (int.from_bytes(payload, 'big') ^ int.from_bytes(
-            (mask * (len(payload) // 4 + 1))[:len(payload)], 'big')).to_bytes(len(payload), 'big')
-    return head + mask + body
-
-
-def read_close_code(sock, timeout=5.0):
-    """Read server frames until a close frame; return its code (None if the TCP just ended)."""
-    sock.settimeout(timeout)
-    buf = b''
-    while True:
-        while len(buf) >= 2:
-            length, offset = buf[1] & 0x7F, 2
-            if length == 126:
-                if len(buf) < 4:
-                    break
-                length, offset = struct.unpack('!H', buf[2:4])[0], 4
-            elif length == 127:
-                if len(buf) < 10:
-                    break
-                length, offset = struct.unpack('!Q', buf[2:10])[0], 10
-            if len(buf) < offset + length:
-                break
-            opcode, payload = buf[0] & 0x0F, buf[offset:offset + length]
-            buf = buf[offset + length:]
-            if opcode == 8:
-                return struct.unpack('!H', payload[:2])[0] if len(payload) >= 2 else 1005
-        try:
-            chunk = sock.recv(65536)
-        except (ConnectionResetError, socket.timeout):
-            return None
-        if not chunk:
-            return None
-        buf += chunk
-
-
-def _send_ignoring_reset(sock, data):
-    try:
-        sock.sendall(data)
-    except (BrokenPipeError, ConnectionResetError):
-        pass  # the server closed first: the close frame is already in our receive buffer
-
 
 def attack_frames(port, kind, seconds):
     """Repeat one malformed-frame attack for ``seconds``; return the close codes seen."""
@@ -125,20 +58,20 @@ def attack_frames(port, kind, seconds):
         extensions.append('sec-websocket-extensions' in head.lower())
         with sock:
             if kind == 'big':  # a 2 MiB text message
-                _send_ignoring_reset(sock, frame(1, b'x' * (2 * 2 ** 20)))
+                send_ignoring_reset(sock, frame(1, b'x' * (2 * 2 ** 20)))
             elif kind == 'deep_over':  # 100,000-deep, 200 kB: over max size
-                _send_ignoring_reset(sock, frame(1, b'[' * 100_000 + b']' * 100_000))
+                send_ignoring_reset(sock, frame(1, b'[' * 100_000 + b']' * 100_000))
             elif kind == 'deep_under':  # 30,000-deep (60 kB, under max size), then close
-                _send_ignoring_reset(sock, frame(1, b'[' * 30_000 + b']' * 30_000))
-                _send_ignoring_reset(sock, frame(1, b'{"a":' * 1000 + b'1' + b'}' * 1000))
-                _send_ignoring_reset(sock, frame(8, struct.pack('!H', 1000)))
+                send_ignoring_reset(sock, frame(1, b'[' * 30_000 + b']' * 30_000))
+                send_ignoring_reset(sock, frame(1, b'{"a":' * 1000 + b'1' + b'}' * 1000))
+                send_ignoring_reset(sock, frame(8, struct.pack('!H', 1000)))
             elif kind == 'utf8':
-                _send_ignoring_reset(sock, frame(1, b'{"op":"\xff\xfe\xc3\x28"}'))
+                send_ignoring_reset(sock, frame(1, b'{"op":"\xff\xfe\xc3\x28"}'))
             elif kind == 'binary':
-                _send_ignoring_reset(sock, frame(2, b'\x00\x01' * 100))
+                send_ignoring_reset(sock, frame(2, b'\x00\x01' * 100))
             elif kind == 'deflate':  # a "compressed" bomb frame on a connection without deflate
                 bomb = bytes.fromhex('edc1010d000000c2a0f74f6d0e37a00000') * 100
-                _send_ignoring_reset(sock, frame(1, bomb, rsv1=True))
+                send_ignoring_reset(sock, frame(1, bomb, rsv1=True))
             codes.append(read_close_code(sock))
     return {'codes': codes, 'statuses': statuses, 'extensions': extensions}
 
@@ -277,7 +210,9 @@ class Attack:
 
     def __init__(self, *args):
         self.started = time.monotonic()
+        path = os.pathsep.join(p for p in (str(TESTING), os.environ.get('PYTHONPATH')) if p)
         self.proc = subprocess.Popen([sys.executable, __file__, *map(str, args)],
+                                     env=dict(os.environ, PYTHONPATH=path),
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.ended = None
 
@@ -605,7 +540,6 @@ def test_only_the_gateway_listens_and_dds_stays_on_loopback(start_node, wait_for
         assert addr.is_loopback or addr.is_unspecified or udp_port >= ephemeral, \
             (name, ip, udp_port)
         assert udp_port != multicast_port, f'{name} joined multicast discovery: {udp}'
-
 
 
 if __name__ == '__main__':

@@ -1,7 +1,9 @@
 """Gateway integration: real gateway_node + vote_node (+ camera_node) over DDS, roslibpy clients.
 
 roslibpy speaks the stock rosbridge v2 protocol (JSON only), so these tests show that existing
-rosbridge clients work unchanged against the KropBot gateway.
+rosbridge clients work unchanged against the KropBot gateway. The last test runs the stock
+rosbridge option (``bridge:=rosbridge``): the gateway serves the page only and a rosbridge
+stand-in (no identity, like rosbridge_suite) carries the votes.
 """
 
 import asyncio
@@ -10,13 +12,17 @@ import json
 import socket
 import threading
 import time
+import urllib.request
 
 import cbor2
 from geometry_msgs.msg import Twist
+from kropbot_testing.rosbridge_standin import start_standin
 import psutil
 import pytest
 import roslibpy
+from sensor_msgs.msg import CompressedImage
 from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 pytestmark = pytest.mark.dds
 
@@ -189,3 +195,77 @@ def test_sigterm_exits_cleanly(gateway):
     assert proc.proc.wait(10) == 0
     assert 'Traceback' not in proc.log()
     ros_client.close()
+
+
+def test_stock_rosbridge_mode_page_server_and_client_voter_ids(start_node, ros, wait_for,
+                                                                tmp_path):
+    """websocket:=false: page + /config.json only; clients vote through the stand-in."""
+    page_port = free_port()
+    rosbridge_port = free_port()
+    while rosbridge_port == page_port:
+        rosbridge_port = free_port()
+    web = tmp_path / 'web'
+    web.mkdir()
+    (web / 'index.html').write_text('<title>KropBot</title>')
+    gateway = start_node('kropbot_gateway', 'gateway_node', 'gateway', params={
+        'port': page_port, 'websocket': False, 'rosbridge_port': rosbridge_port,
+        'web_root': str(web)})
+    start_node('kropbot_vote', 'vote_node', 'vote')
+    # The mode warns at start-up, right after the "crowd gateway on" line.
+    wait_for(lambda: 'ballot stuffing' in gateway.log() or not gateway.alive(), 20,
+             message='gateway start with the page-only warning')
+    assert gateway.alive(), gateway.log()
+    standin = start_standin(rosbridge_port, tmp_path / 'standin.log')
+    page = f'http://127.0.0.1:{page_port}'
+    try:
+        assert b'KropBot' in urllib.request.urlopen(page + '/', timeout=5).read()
+        with urllib.request.urlopen(page + '/config.json', timeout=5) as resp:
+            config = json.loads(resp.read())
+            assert resp.headers['Cache-Control'] == 'no-cache'
+        assert config == {'voter_id': 'client', 'rosbridge_port': rosbridge_port}
+
+        async def upgrade():
+            async with connect(f'ws://127.0.0.1:{page_port}/'):
+                pass
+        with pytest.raises(InvalidStatus) as err:
+            asyncio.run(upgrade())
+        assert err.value.response.status_code == 404
+
+        # Two "tabs" vote through rosbridge (the stand-in) with their own ids, as the page does.
+        tabs = [client(config['rosbridge_port']) for _ in range(2)]
+        statuses = collect_status(tabs[0])
+        votes = [roslibpy.Topic(c, 'crowd/vote', 'geometry_msgs/TwistStamped') for c in tabs]
+
+        def two_voters():
+            for i, topic in enumerate(votes):
+                topic.publish(roslibpy.Message({'header': {'frame_id': f'tab-{i}'},
+                                                'twist': {'linear': {'x': 0.2}}}))
+            time.sleep(0.2)
+            return statuses and statuses[-1]['voters'] == 2
+        wait_for(two_voters, 15, period=0.3, message='2 voters through the stand-in')
+        for c in tabs:
+            c.close()
+        def vote_publishers():
+            return [p.node_name for p in ros.node.get_publishers_info_by_topic('/crowd/vote')]
+        wait_for(lambda: vote_publishers() and '_NODE_NAME_UNKNOWN_' not in vote_publishers(),
+                 10, message='the vote publishers and their nodes discovered')
+        assert vote_publishers() == ['rosbridge_standin']  # none by the gateway
+
+        # The stand-in relays the camera in CBOR, as the page subscribes to it.
+        pub = ros.node.create_publisher(CompressedImage, 'camera/image_raw/compressed', 1)
+
+        async def camera():
+            async with connect(f'ws://127.0.0.1:{rosbridge_port}/') as ws:
+                await ws.send(json.dumps({'op': 'subscribe', 'compression': 'cbor',
+                                          'topic': '/camera/image_raw/compressed'}))
+                for _ in range(100):
+                    pub.publish(CompressedImage(format='jpeg', data=b'\xff\xd8jpeg'))
+                    try:
+                        return cbor2.loads(await asyncio.wait_for(ws.recv(), 0.2))
+                    except asyncio.TimeoutError:
+                        continue
+        frame = asyncio.run(camera())
+        assert frame['op'] == 'publish' and frame['msg']['data'] == b'\xff\xd8jpeg'
+    finally:
+        standin.terminate()
+        assert standin.wait(10) == 0

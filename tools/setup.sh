@@ -29,6 +29,22 @@ if [ ! -e "$stamp" ]; then
 fi
 
 if [ "$want_test" = test ]; then
+    # Wheelhouse for the ROS-free install test (src/kropbot_gateway/test/test_install_ros_free.py):
+    # the gateway's declared dependencies plus the build backend, downloaded once (again only when
+    # a setup.py changes), so the test installs into a fresh venv with --no-index. The packages
+    # are resolved from a copy, so no egg-info lands in src/.
+    wheelhouse="$VENV/wheelhouse"
+    wh_stamp="$wheelhouse/.kropbot-$(cat src/kropbot_gateway/setup.py src/kropbot_common/setup.py | sha256sum | cut -c1-16)"
+    if [ ! -e "$wh_stamp" ]; then
+        echo "[setup] filling $wheelhouse (kropbot_gateway's dependencies for the offline install test)"
+        wh_src=$(mktemp -d)
+        cp -r src/kropbot_gateway src/kropbot_common "$wh_src/"
+        mkdir -p "$wheelhouse"
+        "$VENV/bin/python" -m pip download -q -d "$wheelhouse" "$wh_src/kropbot_gateway" setuptools wheel \
+            2>&1 | { grep -v "^WARNING: Location" || true; }
+        rm -rf "$wh_src"
+        touch "$wh_stamp"
+    fi
     if [ ! -x /usr/bin/chromium ]; then
         echo "[setup] installing Debian chromium for browser tests"
         SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

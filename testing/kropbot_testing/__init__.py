@@ -2,8 +2,9 @@
 
 Helpers that tests and ``bench/`` share: node processes (:mod:`.processes`), an rclpy harness
 (:mod:`.ros_harness`), a raw WebSocket client for attacks (:mod:`.rawws`), message building from
-dicts (:mod:`.msgs`), the camera test pattern's counter reader (:mod:`.frames`) and the direction
-bin name of one vote (:mod:`.bins`). The directory
-``testing/`` is put on ``sys.path`` by pytest (``pythonpath`` in pyproject.toml) and by
-``bench/common.py``.
+dicts (:mod:`.msgs`), a rosbridge-protocol server without voter identity standing in for stock
+rosbridge_suite (:mod:`.rosbridge_standin`), the camera test pattern's counter reader
+(:mod:`.frames`), the direction bin name of one vote (:mod:`.bins`) and an Xvfb display for
+window tests (:mod:`.xdisplay`). The directory ``testing/`` is put on ``sys.path`` by pytest
+(``pythonpath`` in pyproject.toml) and by ``bench/stack.py``.
 """

@@ -6,6 +6,14 @@ Usage (on a ROS 2 Jazzy/Kilted install, after ``colcon build``)::
     ros2 launch kropbot_bringup robot.launch.py sim:=true       # simulated drive and camera
     ros2 launch kropbot_bringup robot.launch.py bridge:=rosbridge video:=web_video_server
 
+``bridge:=rosbridge`` runs stock rosbridge_suite on ``port`` and the gateway node with its
+WebSocket off (``websocket: false``) on ``page_port``, serving only the page; the page then
+connects to rosbridge and sends its own voter id. That mode allows ballot stuffing and has none
+of the gateway's limits: LAN or trusted setups only (kropbot_gateway/doc/gateway.md).
+
+``address`` defaults to 0.0.0.0 here (the robot serves browsers on its LAN), while the ROS-less
+runner ``tools/run`` defaults to 127.0.0.1 (a development machine): set it explicitly either way.
+
 Every node reads its parameters from ``params_file`` (default ``config/robot.yaml`` of this
 package, keyed by node name); ``sim:=true`` overlays ``config/sim.yaml``. The ROS-less runner
 (``tools/run`` with the ``Procfile``) starts the same executables with the same files; the test
@@ -35,6 +43,7 @@ def _launch_setup(context):
     if _true(context, 'sim'):
         params.append(PathJoinSubstitution([share, 'config', 'sim.yaml']))
     port = int(LaunchConfiguration('port').perform(context))
+    page_port = int(LaunchConfiguration('page_port').perform(context))
     address = LaunchConfiguration('address')
     bridge = LaunchConfiguration('bridge').perform(context)
     video = LaunchConfiguration('video').perform(context)
@@ -66,6 +75,12 @@ def _launch_setup(context):
                 'services_glob': ROSBRIDGE_DENY_ALL_GLOB,
                 'params_glob': ROSBRIDGE_DENY_ALL_GLOB,
             }]))
+        # The page still comes from the gateway's static server (rosbridge serves no page):
+        # WebSocket off, and /config.json tells the page to use rosbridge on `port`.
+        actions.append(Node(
+            package='kropbot_gateway', executable='gateway_node', name='gateway',
+            parameters=params + [{'port': page_port, 'address': address, 'websocket': False,
+                                  'rosbridge_port': port}], output='screen'))
     if video == 'web_video_server':
         actions.append(Node(
             package='web_video_server', executable='web_video_server', name='web_video_server',
@@ -76,7 +91,7 @@ def _launch_setup(context):
 
 
 def generate_launch_description():
-    """Return the KropBot LaunchDescription (arguments: sim, params_file, port, bridge, ...)."""
+    """Return the KropBot LaunchDescription (arguments: sim, params_file, port, page_port, ...)."""
     default_params = PathJoinSubstitution(
         [FindPackageShare('kropbot_bringup'), 'config', 'robot.yaml'])
     return LaunchDescription([
@@ -89,15 +104,24 @@ def generate_launch_description():
             description='YAML file with the parameters of every node, keyed by node name'),
         DeclareLaunchArgument(
             'port', default_value='9090',
-            description='TCP port of the crowd WebSocket (page and rosbridge v2 protocol)'),
+            description='TCP port of the crowd WebSocket (bridge:=kropbot: also the page; '
+                        'bridge:=rosbridge: the rosbridge server)'),
+        DeclareLaunchArgument(
+            'page_port', default_value='8000',
+            description='TCP port of the page when bridge:=rosbridge (served by the gateway '
+                        'node with its WebSocket off); unused with bridge:=kropbot'),
         DeclareLaunchArgument(
             'address', default_value='0.0.0.0',
-            description='address the crowd WebSocket listens on (0.0.0.0: every interface; '
-                        'put a TLS reverse proxy in front of it on the internet)'),
+            description='address the page and the crowd WebSocket listen on (0.0.0.0: every '
+                        'interface, for browsers on the LAN; 127.0.0.1: this machine only; put '
+                        'a TLS reverse proxy in front on the internet). The ROS-less runner '
+                        'defaults to 127.0.0.1'),
         DeclareLaunchArgument(
             'bridge', default_value='kropbot',
             description="crowd gateway: 'kropbot' (voter identity, allow-list, rate limits) or "
-                        "'rosbridge' (stock rosbridge_suite restricted with topics_glob)"),
+                        "'rosbridge' (stock rosbridge_suite restricted with topics_glob; the "
+                        'page sends its own voter id: ballot stuffing possible, no limits; '
+                        'trusted networks only)'),
         DeclareLaunchArgument(
             'video', default_value='bridge',
             description="how browsers get video: 'bridge' (camera topic through the gateway) or "

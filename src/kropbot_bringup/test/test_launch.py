@@ -24,7 +24,7 @@ LAUNCH = PKG / 'launch' / 'robot.launch.py'
 PROCFILE = ROOT / 'Procfile'
 OPTIONAL_PACKAGES = {('rosbridge_server', 'rosbridge_websocket'),
                      ('web_video_server', 'web_video_server')}
-REQUIRED_ARGS = {'sim', 'params_file', 'port', 'bridge', 'video'}
+REQUIRED_ARGS = {'sim', 'params_file', 'port', 'page_port', 'address', 'bridge', 'video'}
 
 
 def _kwargs(call):
@@ -119,6 +119,38 @@ def test_arguments_declared_with_descriptions(tree):
     assert used <= set(declared), used - set(declared)
 
 
+def _gateway_overrides(tree):
+    """Return the literal overrides dict of every gateway Node, as {key: source text}."""
+    found = []
+    for call in _calls(tree, 'Node'):
+        kw = _kwargs(call)
+        if ast.literal_eval(kw['package']) != 'kropbot_gateway':
+            continue
+        dicts = [n for n in ast.walk(kw['parameters']) if isinstance(n, ast.Dict)]
+        assert len(dicts) == 1, ast.unparse(kw['parameters'])
+        found.append({ast.literal_eval(k): ast.unparse(v)
+                      for k, v in zip(dicts[0].keys, dicts[0].values)})
+        assert ast.unparse(kw['parameters']).startswith('params + ')  # robot.yaml + overrides
+    return found
+
+
+def test_gateway_serves_the_page_in_both_bridge_modes(tree):
+    """bridge:=kropbot: one port; bridge:=rosbridge: the page on page_port, WebSocket off."""
+    modes = _gateway_overrides(tree)
+    assert {'port': 'port', 'address': 'address'} in modes
+    assert {'port': 'page_port', 'address': 'address', 'websocket': 'False',
+            'rosbridge_port': 'port'} in modes
+    assert len(modes) == 2
+    defaults = {ast.literal_eval(c.args[0]): ast.literal_eval(_kwargs(c)['default_value'])
+                for c in _calls(tree, 'DeclareLaunchArgument')
+                if isinstance(_kwargs(c)['default_value'], ast.Constant)}
+    assert (defaults['port'], defaults['page_port'], defaults['address']) == (
+        '9090', '8000', '0.0.0.0')
+    from kropbot_gateway.config import PARAMETERS
+
+    assert {'websocket', 'rosbridge_port', 'port', 'address'} <= {p.name for p in PARAMETERS}
+
+
 def test_params_file_sections_match_node_names(tree):
     params = yaml.safe_load((PKG / 'config' / 'robot.yaml').read_text())
     sim = yaml.safe_load((PKG / 'config' / 'sim.yaml').read_text())
@@ -168,3 +200,6 @@ def test_launch_description_builds_with_launch_ros():
     opaque = next(e for e in description.entities if isinstance(e, OpaqueFunction))
     nodes = opaque.execute(context)
     assert {n.node_package for n in nodes} == NODE_PACKAGES
+    context.launch_configurations['bridge'] = 'rosbridge'
+    nodes = opaque.execute(context)
+    assert {n.node_package for n in nodes} == NODE_PACKAGES | {'rosbridge_server'}

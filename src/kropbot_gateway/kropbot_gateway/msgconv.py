@@ -1,9 +1,11 @@
-"""ROS 2 message <-> plain dict conversion for the gateway (no rclpy, no rosidl_runtime_py).
+"""ROS 2 message -> plain dict conversion for the gateway (imports no ROS package itself).
 
 Generic over ``get_fields_and_field_types()`` of rosidl-generated Python classes:
 ``sequence<uint8>``/``octet`` arrays become ``bytes``, other numeric sequences stay
 ``array.array`` (the protocol encoder turns them into JSON lists or CBOR typed arrays), nested
-messages become dicts, ``builtin_interfaces/Time`` becomes ``{'sec', 'nanosec'}``.
+messages become dicts, ``builtin_interfaces/Time`` becomes ``{'sec', 'nanosec'}``. Message
+packages are imported only when :func:`import_message` is called (by the ROS side). The reverse
+direction (dict -> message) is test-only: ``testing/kropbot_testing/msgs.py``.
 """
 
 import array
@@ -55,25 +57,3 @@ def msg_to_dict(msg):
             out[name] = value
     return out
 
-
-def dict_to_msg(msg_class, data):
-    """Build a ``msg_class`` instance from a plain dict; missing fields keep their defaults.
-
-    Raises:
-        ValueError: on unknown fields or values the message class rejects.
-
-    """
-    msg = msg_class()
-    fields = msg.get_fields_and_field_types()
-    for name, value in data.items():
-        if name not in fields:
-            raise ValueError(f'{msg_class.__name__} has no field {name!r}')
-        current = getattr(msg, name)
-        try:
-            if isinstance(value, dict) and hasattr(current, 'get_fields_and_field_types'):
-                setattr(msg, name, dict_to_msg(type(current), value))
-            else:
-                setattr(msg, name, value)
-        except (AssertionError, TypeError, ValueError) as exc:
-            raise ValueError(f'{msg_class.__name__}.{name}: {exc}') from None
-    return msg

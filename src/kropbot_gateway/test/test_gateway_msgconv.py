@@ -1,9 +1,10 @@
-"""msgconv: ROS message <-> dict for the gateway's allow-listed types (message classes only)."""
+"""msgconv (ROS message -> dict) and the test-side dict_to_msg, on the allow-listed types."""
 
 import cbor2
 from geometry_msgs.msg import TwistStamped
-from kropbot_gateway.msgconv import dict_to_msg, import_message, msg_to_dict
-from kropbot_gateway.protocol import encode_publish
+from kropbot_gateway.encoding import encode_publish
+from kropbot_gateway.msgconv import import_message, msg_to_dict
+from kropbot_testing.msgs import dict_to_msg
 import pytest
 from sensor_msgs.msg import CompressedImage
 
@@ -28,6 +29,11 @@ def test_dict_to_msg_roundtrip_and_errors():
         dict_to_msg(TwistStamped, {'bogus': 1})
     with pytest.raises(ValueError):
         dict_to_msg(TwistStamped, {'twist': {'linear': {'w': 1.0}}})
+    # JavaScript writes 0, not 0.0: ints are accepted for float fields (as rosbridge does)...
+    assert dict_to_msg(TwistStamped, {'twist': {'linear': {'x': 1}}}).twist.linear.x == 1.0
+    for bad in (True, 10 ** 400, 'fast'):  # ...but not bools, huge ints or strings
+        with pytest.raises(ValueError):
+            dict_to_msg(TwistStamped, {'twist': {'linear': {'x': bad}}})
 
 
 def test_import_message():

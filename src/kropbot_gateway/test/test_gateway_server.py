@@ -1,4 +1,4 @@
-"""Tests of the gateway's asyncio server with a fake ROS bridge and raw WebSocket clients.
+"""Tests of the gateway's asyncio server with the in-memory bridge and raw WebSocket clients.
 
 No rclpy: the server is ROS-free; the real node is covered by tests/test_gateway_*.py.
 """
@@ -11,36 +11,17 @@ import urllib.error
 import urllib.request
 
 import cbor2
-from kropbot_gateway.server import (
-    PARAMETERS,
-    Bridge,
-    GatewayServer,
-    config_from_params,
-    origin_allowed,
-    static_file,
-)
+from kropbot_gateway.admission import origin_allowed
+from kropbot_gateway.bridge import MemoryBridge
+from kropbot_gateway.config import config_from_params
+from kropbot_gateway.http import static_file
+from kropbot_gateway.server import GatewayServer
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 CAM = '/camera/image_raw/compressed'
 STATUS = '/crowd/status'
-
-
-class FakeBridge(Bridge):
-    def __init__(self):
-        self.votes = []
-        self.subscribed = []
-        self.unsubscribed = []
-
-    def publish_vote(self, vote):
-        self.votes.append(vote)
-
-    def subscribe(self, topic, type_name):
-        self.subscribed.append(topic)
-
-    def unsubscribe(self, topic):
-        self.unsubscribed.append(topic)
 
 
 class Log:
@@ -54,16 +35,13 @@ class Log:
 
 
 def make_config(**kw):
-    values = {name: spec[0] for name, spec in PARAMETERS.items()}
-    values['port'] = 0
-    values.update(kw)
-    return config_from_params(values, '/')
+    return config_from_params({'port': 0, **kw}, '/')
 
 
 def run(coro_fn, **config):
     """Start a server with ``config`` overrides and run ``coro_fn(server, url, bridge)``."""
     async def main():
-        bridge = FakeBridge()
+        bridge = MemoryBridge()
         server = GatewayServer(make_config(**config), bridge, Log())
         await server.start()
         try:
@@ -450,3 +428,58 @@ def test_stalled_viewer_does_not_delay_others():
         assert server.stats['encodes'] <= 60
         stalled.transport.abort()
     run(body, ping_interval=0.0)
+
+
+def http_get(url):
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        return resp.headers, resp.read()
+
+
+def test_config_json_tells_the_page_the_server_assigns_voter_ids(tmp_path):
+    (tmp_path / 'config.json').write_text('{"voter_id": "client"}')  # generated one wins
+
+    async def body(server, url, bridge):
+        headers, data = await asyncio.to_thread(
+            http_get, url.replace('ws://', 'http://') + '/config.json?x=1')
+        assert json.loads(data) == {'voter_id': 'server'}
+        assert headers['Cache-Control'] == 'no-cache'
+        assert headers['Content-Type'].startswith('application/json')
+        assert server.stats['http_config'] == 1
+    run(body, web_root=str(tmp_path))
+
+
+def test_websocket_off_serves_the_page_and_refuses_upgrades(tmp_path):
+    (tmp_path / 'index.html').write_text('<title>KropBot</title>')
+
+    async def body(server, url, bridge):
+        http_url = url.replace('ws://', 'http://')
+        _, page = await asyncio.to_thread(http_get, http_url + '/')
+        assert b'KropBot' in page
+        _, data = await asyncio.to_thread(http_get, http_url + '/config.json')
+        assert json.loads(data) == {'voter_id': 'client', 'rosbridge_port': 9191}
+        with pytest.raises(InvalidStatus) as err:
+            async with connect(url):
+                pass
+        response = err.value.response
+        assert response.status_code == 404 and b'port 9191' in response.body
+        assert server.stats['refused_websocket_off'] == 1
+        assert server.connection_counts() == (0, {})
+        assert bridge.votes == [] and bridge.subscribed == []
+    run(body, web_root=str(tmp_path), websocket=False, rosbridge_port=9191)
+
+
+def test_memory_bridge_delivers_from_another_thread():
+    assert MemoryBridge().topics == {}
+    with pytest.raises(RuntimeError):
+        MemoryBridge().deliver(STATUS, {'data': 'x'})  # no server attached yet
+
+    async def body(server, url, bridge):
+        async with connect(url) as ws:
+            await ws.send(json.dumps({'op': 'subscribe', 'topic': 'crowd/status'}))
+            await asyncio.sleep(0.1)
+            assert bridge.topics == {STATUS: 'std_msgs/msg/String'}
+            await asyncio.to_thread(bridge.deliver, STATUS, {'data': 'from a thread'})
+            assert (await recv_json(ws))['msg'] == {'data': 'from a thread'}
+        await asyncio.sleep(0.1)
+        assert bridge.topics == {} and bridge.unsubscribed == [STATUS]
+    run(body)

@@ -9,28 +9,26 @@ import cbor2
 from hypothesis import given
 from hypothesis import strategies as st
 from kropbot_common.throttled_log import ThrottledLog
+from kropbot_gateway.config import defaults
+from kropbot_gateway.encoding import encode_publish
+from kropbot_gateway.errors import ProtocolError
 from kropbot_gateway.limits import AbuseMeter, TokenBucket
-from kropbot_gateway.protocol import (
+from kropbot_gateway.names import normalize_type, parse_allow_entries, resolve_topic
+from kropbot_gateway.session import (
     Close,
-    ProtocolError,
     PublishVote,
     Reply,
     Session,
     SessionLimits,
     Subscribe,
     Unsubscribe,
-    encode_publish,
-    normalize_type,
-    parse_allow_entries,
-    resolve_topic,
     sanitize_vote,
 )
-from kropbot_gateway.server import PARAMETERS as GATEWAY_PARAMETERS
 import pytest
 
-# The gateway's default allow-lists (robot.yaml / server.PARAMETERS), resolved in namespace '/'.
-PUB = parse_allow_entries(GATEWAY_PARAMETERS['allow_publish'][0])
-SUB = parse_allow_entries(GATEWAY_PARAMETERS['allow_subscribe'][0])
+# The gateway's default allow-lists (config.PARAMETERS), resolved in namespace '/'.
+PUB = parse_allow_entries(defaults()['allow_publish'])
+SUB = parse_allow_entries(defaults()['allow_subscribe'])
 
 
 def session(**kw):

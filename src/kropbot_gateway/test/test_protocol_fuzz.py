@@ -17,8 +17,10 @@ import math
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from kropbot_gateway.protocol import (
-    MAX_JSON_DEPTH,
+from kropbot_gateway.config import defaults
+from kropbot_gateway.encoding import MAX_JSON_DEPTH, encode_json
+from kropbot_gateway.names import parse_allow_entries
+from kropbot_gateway.session import (
     Close,
     PublishVote,
     Reply,
@@ -26,14 +28,11 @@ from kropbot_gateway.protocol import (
     SessionLimits,
     Subscribe,
     Unsubscribe,
-    parse_allow_entries,
 )
-from kropbot_gateway.server import PARAMETERS as GATEWAY_PARAMETERS
-from kropbot_gateway.server import encode_json
 
-# The gateway's default allow-lists (robot.yaml / server.PARAMETERS), resolved in namespace '/'.
-PUB = parse_allow_entries(GATEWAY_PARAMETERS['allow_publish'][0])
-SUB = parse_allow_entries(GATEWAY_PARAMETERS['allow_subscribe'][0])
+# The gateway's default allow-lists (config.PARAMETERS), resolved in namespace '/'.
+PUB = parse_allow_entries(defaults()['allow_publish'])
+SUB = parse_allow_entries(defaults()['allow_subscribe'])
 OPS = ('advertise', 'unadvertise', 'publish', 'subscribe', 'unsubscribe', 'call_service',
        'set_param', 'fragment', 'auth', 'status', '')
 SIDE_EFFECTS = (PublishVote, Subscribe, Unsubscribe)

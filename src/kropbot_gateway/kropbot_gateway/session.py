@@ -1,155 +1,38 @@
-"""The crowd gateway's rosbridge v2 protocol subset, ROS-free.
+"""The gateway's protocol session: one rosbridge v2 connection as a state machine, ROS-free.
 
 One :class:`Session` per WebSocket connection turns incoming text frames into a list of
 *actions* (status replies, votes to publish, subscription changes, a close request) that the
-server executes. It enforces the allow-list, the type aliases, the voter identity and the vote
-rate limits. :func:`encode_publish` turns a plain message dict into the outgoing ``publish``
-frame, JSON (``uint8[]`` as base64 text) or CBOR (``uint8[]`` as a byte string, other numeric
-arrays as RFC 8746 typed-array tags), the way rosbridge_suite does it.
+server executes. It enforces the allow-list, the type aliases (:mod:`kropbot_gateway.names`),
+the voter identity and the vote rate and flood limits (:mod:`kropbot_gateway.limits`). Parsing
+and encoding live in :mod:`kropbot_gateway.encoding`; the transport in
+:mod:`kropbot_gateway.server`.
 
-Reference: rosbridge v2 protocol, RobotWebTools/rosbridge_suite ``ROSBRIDGE_PROTOCOL.md``;
-CBOR layout: rosbridge_library ``internal/cbor_conversion.py`` (read, not copied).
+Reference: rosbridge v2 protocol, RobotWebTools/rosbridge_suite ``ROSBRIDGE_PROTOCOL.md``.
 """
 
-import array
-import base64
 from dataclasses import dataclass, field
-import json
 import math
 import secrets
-import sys
 
-import cbor2
-
+from kropbot_gateway.encoding import COMPRESSIONS, parse_json
+from kropbot_gateway.errors import ProtocolError
 from kropbot_gateway.limits import AbuseMeter, TokenBucket
+from kropbot_gateway.names import normalize_type, resolve_topic
 
+#: The only message type clients may publish: a crowd vote (server-side identity).
 VOTE_TYPE = 'geometry_msgs/msg/TwistStamped'
-COMPRESSIONS = ('none', 'cbor')
 UNSUPPORTED_OPS = (
     'call_service', 'advertise_service', 'unadvertise_service', 'service_response',
     'send_action_goal', 'cancel_action_goal', 'advertise_action', 'unadvertise_action',
     'action_feedback', 'action_result', 'get_param', 'set_param', 'delete_param', 'set_level',
     'auth', 'fragment', 'png',
 )
-# RFC 8746 typed-array tags (little endian), as rosbridge's cbor_conversion uses them.
-_CBOR_ARRAY_TAGS = {'b': 72, 'h': 77, 'H': 69, 'i': 78, 'I': 70, 'l': 79, 'L': 71,
-                    'q': 79, 'Q': 71, 'f': 85, 'd': 86}
-
-
-MAX_JSON_DEPTH = 32  # nesting levels; a vote needs 4 (op > msg > twist > linear)
-_CONTAINERS = (dict, list)
 MAX_STATUS_TEXT = 200  # characters of a status message (no echo of huge client values)
-
-
-class ProtocolError(ValueError):
-    """A client request that the gateway refuses; the text is sent back in a status op."""
 
 
 def new_client_id():
     """Return a fresh server-side voter id, ``ws-`` + 12 random hex digits."""
     return 'ws-' + secrets.token_hex(6)
-
-
-def normalize_type(type_name):
-    """Return the ROS 2 form ``pkg/msg/Name`` of ``pkg/Name`` or ``pkg/msg/Name``.
-
-    Raises:
-        ProtocolError: if ``type_name`` is not a string of either form.
-
-    """
-    if not isinstance(type_name, str):
-        raise ProtocolError(f'message type must be a string, got {type_name!r}')
-    parts = type_name.strip().split('/')
-    if len(parts) == 2 and all(parts):
-        return f'{parts[0]}/msg/{parts[1]}'
-    if len(parts) == 3 and all(parts) and parts[1] == 'msg':
-        return '/'.join(parts)
-    raise ProtocolError(f'malformed message type {type_name!r} (expected pkg/msg/Name)')
-
-
-def resolve_topic(name, namespace='/'):
-    """Resolve a topic ``name`` against the node ``namespace`` (ROS 2 name rules, no remaps).
-
-    ``'crowd/vote'`` in namespace ``'/bot'`` is ``'/bot/crowd/vote'``; ``'/crowd/vote'`` stays.
-
-    Raises:
-        ProtocolError: if ``name`` is not a non-empty string of valid name characters.
-
-    """
-    if not isinstance(name, str) or not name.strip():
-        raise ProtocolError(f'topic must be a non-empty string, got {name!r}')
-    name = name.strip()
-    body = name.lstrip('/')
-    tokens = body.split('/')
-    if len(name) - len(body) > 1 or not all(tokens) or not all(
-            t.replace('_', 'a').isalnum() and t.isascii() and not t[0].isdigit()
-            for t in tokens):
-        raise ProtocolError(f'invalid topic name {name!r}')
-    if name.startswith('/'):
-        return name
-    return namespace.rstrip('/') + '/' + body
-
-
-def parse_allow_entries(entries, namespace='/'):
-    """Parse allow-list entries ``'topic:pkg/msg/Type'`` into ``{resolved_topic: type}``.
-
-    Raises:
-        ValueError: on an entry without ``:``, an invalid topic or an invalid type.
-
-    """
-    out = {}
-    for entry in entries:
-        if not isinstance(entry, str) or ':' not in entry:
-            raise ValueError(f'allow-list entry {entry!r} must look like "topic:pkg/msg/Type"')
-        topic, type_name = entry.rsplit(':', 1)
-        try:
-            out[resolve_topic(topic, namespace)] = normalize_type(type_name)
-        except ProtocolError as exc:
-            raise ValueError(f'allow-list entry {entry!r}: {exc}') from None
-    return out
-
-
-def json_too_deep(value, limit=MAX_JSON_DEPTH):
-    """Return True if the decoded JSON ``value`` nests lists/dicts more than ``limit`` deep.
-
-    Iterative (no recursion), linear in the number of values; run after ``json.loads``, whose C
-    scanner already stops hostile ``[[[[...`` input cheaply at the interpreter's recursion
-    limit (``RecursionError``, after O(depth) work).
-    """
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            return True
-        for child in (node.values() if isinstance(node, dict) else node):
-            if type(child) in _CONTAINERS:  # exact types: json.loads makes only these
-                stack.append((child, depth + 1))
-    return False
-
-
-def parse_json(text):
-    """Parse one client message with the protections the gateway needs.
-
-    Returns:
-        the decoded JSON value.
-
-    Raises:
-        ProtocolError: on invalid JSON, nesting deeper than :data:`MAX_JSON_DEPTH` (very deep
-            input stops the parser with ``RecursionError``, caught here; the rest is checked
-            on the result) or an integer with too many digits. (Python's ``NaN``/``Infinity``
-            literals parse; the vote check refuses non-finite numbers and ids must be finite.)
-
-    """
-    try:
-        value = json.loads(text)
-    except RecursionError:
-        raise ProtocolError(f'JSON nested deeper than {MAX_JSON_DEPTH} levels') from None
-    except ValueError as exc:
-        raise ProtocolError(f'malformed JSON: {exc}') from None
-    # Fast path: with at most ``limit`` brackets in the text, nothing can nest too deep.
-    if text.count('[') + text.count('{') > MAX_JSON_DEPTH and json_too_deep(value):
-        raise ProtocolError(f'JSON nested deeper than {MAX_JSON_DEPTH} levels')
-    return value
 
 
 def status(level, msg, op_id=None):
@@ -466,58 +349,3 @@ class Session:
             return [next(reversed(subs.values()))]  # the remaining subscription's options
         del self.subscriptions[topic]
         return [Unsubscribe(topic)]
-
-
-def to_json_value(value):
-    """Convert a plain message value to JSON types: bytes -> base64 text, arrays -> lists."""
-    if isinstance(value, dict):
-        return {k: to_json_value(v) for k, v in value.items()}
-    if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(value).decode('ascii')
-    if isinstance(value, array.array):
-        if value.typecode == 'B':
-            return base64.b64encode(value.tobytes()).decode('ascii')
-        return value.tolist()
-    if isinstance(value, (list, tuple)):
-        return [to_json_value(v) for v in value]
-    return value
-
-
-def to_cbor_value(value):
-    """Convert a plain message value to CBOR items: bytes stay bytes, numeric arrays tagged."""
-    if isinstance(value, dict):
-        return {k: to_cbor_value(v) for k, v in value.items()}
-    if isinstance(value, bytearray):
-        return bytes(value)
-    if isinstance(value, array.array):
-        if value.typecode == 'B':
-            return value.tobytes()
-        tag = _CBOR_ARRAY_TAGS.get(value.typecode)
-        if tag is None:
-            return value.tolist()
-        little = array.array(value.typecode, value)
-        if little.itemsize > 1 and sys.byteorder != 'little':
-            little.byteswap()
-        return cbor2.CBORTag(tag, little.tobytes())
-    if isinstance(value, (list, tuple)):
-        return [to_cbor_value(v) for v in value]
-    return value
-
-
-
-def encode_publish(client_topic, msg, compression):
-    """Encode an outgoing rosbridge ``publish`` op for ``msg`` (plain dict).
-
-    Returns:
-        str (a JSON text frame) for ``'none'``; bytes (a CBOR binary frame) for ``'cbor'``.
-
-    Raises:
-        ValueError: on an unknown compression.
-
-    """
-    if compression == 'none':
-        return json.dumps({'op': 'publish', 'topic': client_topic, 'msg': to_json_value(msg)},
-                          separators=(',', ':'), allow_nan=False)
-    if compression == 'cbor':
-        return cbor2.dumps({'op': 'publish', 'topic': client_topic, 'msg': to_cbor_value(msg)})
-    raise ValueError(f'unknown compression {compression!r}')

@@ -1,0 +1,95 @@
+"""What the server needs from the robot side (:class:`Bridge`) and an in-memory one (ROS-free).
+
+The server (:mod:`kropbot_gateway.server`) talks to ROS only through a :class:`Bridge`: it
+hands it the votes to publish and the topics its viewers want, and the bridge hands messages
+back through the ``deliver`` function the server gives it when it starts. The rclpy
+implementation is :class:`kropbot_gateway.ros_bridge.RosBridge`; :class:`MemoryBridge` keeps
+everything in memory, for tests, the ROS-free runner (:mod:`kropbot_gateway.standalone`) and
+relays that reach the robot by other means.
+"""
+
+class Bridge:
+    """Interface to the robot side; every method but ``deliver`` runs on the server's loop.
+
+    Implementations must not block the loop: ``subscribe``/``unsubscribe`` hand their work to
+    whatever owns the ROS entities; ``publish_vote`` may publish directly if that is thread-safe
+    and non-blocking (rclpy publishers are).
+    """
+
+    def attach(self, deliver):
+        """Receive the server's ``deliver(topic, msg)`` when the server starts.
+
+        ``deliver`` may be called from any thread; ``topic`` is a resolved topic name and
+        ``msg`` a plain message dict (see :mod:`kropbot_gateway.msgconv`).
+        """
+
+    def publish_vote(self, vote):
+        """Publish a :class:`~kropbot_gateway.session.PublishVote`."""
+
+    def subscribe(self, topic, type_name):
+        """Create the (single) subscription for resolved ``topic`` of ``type_name``."""
+
+    def unsubscribe(self, topic):
+        """Destroy the subscription for ``topic`` (no viewer left)."""
+
+
+class MemoryBridge(Bridge):
+    """A :class:`Bridge` that keeps everything in memory.
+
+    Args:
+        on_vote: optional callable taking each :class:`~kropbot_gateway.session.PublishVote`
+            (called on the server's loop; must not block).
+        on_subscription: optional callable ``(event, topic, type_name)`` with ``event``
+            ``'subscribe'`` or ``'unsubscribe'`` (``type_name`` None for the latter).
+
+    Attributes:
+        votes: every published vote, in order.
+        subscribed: every topic ``subscribe`` was called for, in order.
+        unsubscribed: every topic ``unsubscribe`` was called for, in order.
+        topics: ``{topic: type_name}`` of the subscriptions open now.
+
+    """
+
+    def __init__(self, on_vote=None, on_subscription=None):
+        self.votes = []
+        self.subscribed = []
+        self.unsubscribed = []
+        self.topics = {}
+        self._on_vote = on_vote
+        self._on_subscription = on_subscription
+        self._deliver = None
+
+    def attach(self, deliver):
+        """Store the server's ``deliver`` function (see :meth:`Bridge.attach`)."""
+        self._deliver = deliver
+
+    def publish_vote(self, vote):
+        """Record ``vote`` (and pass it to ``on_vote``)."""
+        self.votes.append(vote)
+        if self._on_vote:
+            self._on_vote(vote)
+
+    def subscribe(self, topic, type_name):
+        """Record an open subscription of ``topic``."""
+        self.subscribed.append(topic)
+        self.topics[topic] = type_name
+        if self._on_subscription:
+            self._on_subscription('subscribe', topic, type_name)
+
+    def unsubscribe(self, topic):
+        """Record that ``topic`` has no viewer left."""
+        self.unsubscribed.append(topic)
+        self.topics.pop(topic, None)
+        if self._on_subscription:
+            self._on_subscription('unsubscribe', topic, None)
+
+    def deliver(self, topic, msg):
+        """Hand ``msg`` (a plain dict) of resolved ``topic`` to its viewers; any thread.
+
+        Raises:
+            RuntimeError: if no server has attached this bridge yet.
+
+        """
+        if self._deliver is None:
+            raise RuntimeError('MemoryBridge.deliver before a server started with it')
+        self._deliver(topic, msg)

@@ -1,0 +1,146 @@
+"""The gateway's settings: parameter schema, validation and :class:`GatewayConfig` (ROS-free).
+
+:data:`PARAMETERS` is the ``gateway`` node's parameter schema (a tuple of
+:class:`kropbot_common.params.Param`): the node declares it with
+:func:`kropbot_common.ros.declare_parameters`, the package README's parameter table is
+generated from it, and :func:`config_from_params` turns validated values into a
+:class:`GatewayConfig`. Every parameter is read-only: the server reads them once at start-up.
+"""
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from kropbot_common.params import Param, ParameterError, check_values
+
+from kropbot_gateway.names import parse_allow_entries
+from kropbot_gateway.session import VOTE_TYPE, SessionLimits
+
+MIB = 2 ** 20
+
+#: The ``gateway`` node's parameters (all read-only: applied at start-up only).
+PARAMETERS = (
+    Param('address', '127.0.0.1', 'address to bind (0.0.0.0 for all interfaces)'),
+    Param('port', 9090, 'TCP port of the page and the WebSocket (0 = any free port)',
+          low=0, high=65535),
+    Param('web_root', '', "directory of the built page; '' = web/ in kropbot_bringup's share "
+          'directory'),
+    Param('websocket', True,
+          'false: serve the page and /config.json only and refuse WebSocket upgrades '
+          '(bridge:=rosbridge: the page connects to stock rosbridge on rosbridge_port, '
+          'without voter identity or limits)'),
+    Param('rosbridge_port', 9090,
+          'port of the rosbridge server the page connects to when websocket is false '
+          '(told to the page in /config.json)', low=1, high=65535),
+    Param('max_message_size', 65536, 'largest incoming WebSocket message (close 1009 beyond)',
+          'B', 256, 16 * MIB),
+    Param('votes_per_second', 5.0, 'sustained votes per connection (token bucket refill)',
+          '1/s', 0.1, 100.0),
+    Param('vote_burst', 10, 'token bucket capacity', 'votes', 1, 1000),
+    Param('abuse_factor', 10.0, 'close 1008 when a connection sends more than this times '
+          'votes_per_second messages/s over abuse_window', '', 1.0, 1000.0),
+    Param('abuse_window', 5, 'window of the flood checks', 's', 1, 60),
+    Param('abuse_bytes_per_second', 16384, 'close 1008 when a connection sends more than this '
+          'over abuse_window', 'B/s', 1024, 16 * MIB),
+    Param('max_errors', 20, 'close 1008 when more than this many messages of one connection '
+          'are refused (status error) within abuse_window', '', 1, 100000),
+    Param('max_connections', 1000, 'WebSocket connections in total (HTTP 503 beyond)', '',
+          1, 100000),
+    Param('max_connections_per_address', 20,
+          'WebSocket connections per client IP (HTTP 429 beyond)', '', 1, 100000),
+    Param('allowed_origins', [], "extra allowed Origins (scheme://host[:port], or *; '' "
+          'entries ignored); same origin and clients without Origin are always allowed'),
+    Param('handshake_timeout', 10.0, 'WebSocket opening handshake timeout', 's', 0.5, 120.0),
+    Param('ping_interval', 20.0, 'keepalive ping interval (0 disables)', 's', 0.0, 3600.0),
+    Param('ping_timeout', 20.0, 'close when a pong is later than this (0 disables)', 's',
+          0.0, 3600.0),
+    Param('allow_publish', ['crowd/vote:geometry_msgs/msg/TwistStamped'],
+          'topics clients may publish, "topic:pkg/msg/Type" (TwistStamped votes only)'),
+    Param('allow_subscribe', ['camera/image_raw/compressed:sensor_msgs/msg/CompressedImage',
+                              'crowd/status:std_msgs/msg/String'],
+          'topics clients may subscribe to, "topic:pkg/msg/Type"'),
+)
+
+
+@dataclass
+class GatewayConfig:
+    """Server settings, built by :func:`config_from_params` (defaults: :data:`PARAMETERS`).
+
+    Sizes in bytes, times in seconds. ``web_root`` None or missing -> ``GET /`` answers 404.
+    ``publish_allow``/``subscribe_allow`` map resolved topic names to ``pkg/msg/Type``.
+    ``websocket`` False serves the page only (WebSocket upgrades refused); the page is told to
+    connect to a rosbridge server on ``rosbridge_port`` instead (``/config.json``).
+    """
+
+    address: str
+    port: int
+    web_root: str | None
+    namespace: str
+    publish_allow: dict
+    subscribe_allow: dict
+    max_message_size: int
+    max_connections: int
+    max_connections_per_address: int
+    allowed_origins: tuple
+    handshake_timeout: float
+    ping_interval: float
+    ping_timeout: float
+    limits: SessionLimits
+    websocket: bool = True
+    rosbridge_port: int = 9090
+
+
+def defaults():
+    """Return ``{name: default}`` of every gateway parameter (a fresh dict)."""
+    return {p.name: (list(p.default) if isinstance(p.default, list) else p.default)
+            for p in PARAMETERS}
+
+
+def _allow_list(values, name, namespace):
+    try:
+        return parse_allow_entries(values[name], namespace)
+    except ValueError as exc:
+        raise ParameterError(f'parameter {name!r}: {exc}') from None
+
+
+def config_from_params(values, namespace='/'):
+    """Validate gateway parameter ``values`` (name -> value) and build a :class:`GatewayConfig`.
+
+    Missing names take their defaults (:data:`PARAMETERS`). ``web_root`` is used as given ('' ->
+    None; the node resolves its default first).
+
+    Raises:
+        ParameterError: (a ``ValueError``) naming the first bad parameter: a type or range
+            error, an empty ``address``, a malformed origin or allow-list entry, or a
+            publishable type other than TwistStamped votes.
+
+    """
+    values = check_values(PARAMETERS, values)
+    if not values['address']:
+        raise ParameterError("parameter 'address' must not be empty")
+    origins = tuple(o.rstrip('/') for o in values['allowed_origins'] if o)
+    for origin in origins:
+        parts = urlsplit(origin)
+        if origin != '*' and (parts.scheme not in ('http', 'https') or not parts.hostname
+                              or parts.path):
+            raise ParameterError(
+                f"parameter 'allowed_origins': {origin!r} is not scheme://host[:port]")
+    publish = _allow_list(values, 'allow_publish', namespace)
+    subscribe = _allow_list(values, 'allow_subscribe', namespace)
+    for topic, type_name in publish.items():
+        if type_name != VOTE_TYPE:
+            raise ParameterError(
+                f"parameter 'allow_publish': {topic} has type {type_name}; only {VOTE_TYPE} "
+                'votes (with server-side identity) can be published')
+    return GatewayConfig(
+        address=values['address'], port=values['port'],
+        web_root=values['web_root'] or None, namespace=namespace,
+        publish_allow=publish, subscribe_allow=subscribe,
+        max_message_size=values['max_message_size'],
+        max_connections=values['max_connections'],
+        max_connections_per_address=values['max_connections_per_address'],
+        allowed_origins=origins, handshake_timeout=values['handshake_timeout'],
+        ping_interval=values['ping_interval'], ping_timeout=values['ping_timeout'],
+        limits=SessionLimits(values['votes_per_second'], values['vote_burst'],
+                             values['abuse_factor'], values['abuse_window'],
+                             values['abuse_bytes_per_second'], values['max_errors']),
+        websocket=values['websocket'], rosbridge_port=values['rosbridge_port'])
