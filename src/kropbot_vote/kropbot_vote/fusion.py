@@ -331,6 +331,33 @@ class VoteBook:
         result.angular = min(max(ang, -self.max_angular), self.max_angular)
         return result
 
+    # --- hook (relay, issue 12): withdrawal of votes (kropbot_common.withdrawal) ------------
+    def withdraw(self, voter_id):
+        """Remove votes now, whatever their age; return how many were removed.
+
+        ``voter_id`` is one voter id, or a prefix pattern ending in ``/*`` (e.g. ``'gw1/*'``:
+        every voter whose id starts with ``'gw1/'``). O(1) for one id, O(stored votes) for a
+        pattern. Used for a withdrawal vote (:mod:`kropbot_common.withdrawal`): the sender
+        is gone.
+        """
+        if voter_id.endswith('/*'):
+            prefix = voter_id[:-1]
+            ids = [v for v in self._ids[:self._n] if v.startswith(prefix)]
+        else:
+            ids = [voter_id] if voter_id in self._slot else []
+        for vid in ids:
+            slot = self._slot.pop(vid)
+            last = self._n - 1
+            if slot != last:
+                moved = self._ids[last]
+                self._ids[slot] = moved
+                self._slot[moved] = slot
+                self._linear[slot] = self._linear[last]
+                self._angular[slot] = self._angular[last]
+                self._arrival[slot] = self._arrival[last]
+            self._ids[last] = None
+            self._n = last
+        return len(ids)
 
 class TeleopOverride:
     """The operator's command (``teleop/cmd_vel``), which overrides the crowd while fresh.
