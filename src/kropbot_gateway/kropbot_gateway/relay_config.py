@@ -29,8 +29,11 @@ RETRY = {'period_init_ms': 250, 'period_max_ms': 1000, 'period_increase_factor':
 
 
 def _common(mode):
+    # No shared memory: Zenoh would move payloads over 3 KB (camera frames) through it between
+    # processes of one host, bypassing the network path; the relay tier is a network link, and
+    # tests and benchmarks on one machine must measure that path.
     return {'mode': mode, 'scouting/multicast/enabled': False,
-            'transport/link/tx/lease': LEASE_MS}
+            'transport/link/tx/lease': LEASE_MS, 'transport/shared_memory/enabled': False}
 
 
 def client_config(endpoints, credentials, tls_ca=None, tls_cert=None, tls_key=None):
