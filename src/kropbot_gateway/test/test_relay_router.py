@@ -118,3 +118,51 @@ def test_print_config_is_a_zenohd_document(tmp_path):
     bad = subprocess.run([str(ROUTER), '--users', str(users), '--print-config'],
                          capture_output=True, text=True, timeout=30)
     assert bad.returncode == 1 and 'users not in' in bad.stderr
+
+
+def _openssl(*args, cwd):
+    subprocess.run(['openssl', *args], cwd=cwd, check=True, capture_output=True, timeout=60)
+
+
+def test_tls_link_checks_the_router_certificate(tmp_path):
+    """tls/ locators: clients with the CA connect and relay; without it they are refused."""
+    if subprocess.run(['which', 'openssl'], capture_output=True).returncode:
+        pytest.skip('openssl not installed')
+    _openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=ca',
+             '-keyout', 'ca.key', '-out', 'ca.pem', cwd=tmp_path)
+    _openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout',
+             'router.key', '-out', 'router.csr', '-addext', 'subjectAltName=DNS:localhost',
+             cwd=tmp_path)
+    _openssl('x509', '-req', '-in', 'router.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key',
+             '-CAcreateserial', '-days', '2', '-copy_extensions', 'copy', '-out', 'router.pem',
+             cwd=tmp_path)
+    port = free_port()
+    locator = f'tls/localhost:{port}'
+    env = dict(os.environ, KROPBOT_RELAY_DIR=str(tmp_path / 'relay'))
+    proc = subprocess.Popen([str(ROUTER), '--listen', locator, '--tls-cert', 'router.pem',
+                             '--tls-key', 'router.key'], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    demo = relay_auth.DemoCredentials(tmp_path / 'relay')
+    try:
+        wait_for(lambda: demo.users.exists(), 20, message='router start')
+        time.sleep(1.0)
+
+        def tls_session(credentials_file, ca):
+            cfg = relay_config.client_config([locator], relay_auth.read_credentials(
+                credentials_file), ca)
+            cfg['connect/timeout_ms'] = 3000
+            return zenoh.open(relay_config.to_zenoh(cfg))
+        robot = tls_session(demo.robot, tmp_path / 'ca.pem')
+        gateway = tls_session(demo.gateway, tmp_path / 'ca.pem')
+        got = []
+        gateway.declare_subscriber(KS.camera, lambda s: got.append(len(s.payload)))
+        wait_for(lambda: (robot.put(KS.camera, b'x' * 20000), got)[1], 10, period=0.1,
+                 message='a frame over TLS')
+        assert got[0] == 20000
+        robot.close()
+        gateway.close()
+        with pytest.raises(zenoh.ZError):  # the router's certificate cannot be verified
+            tls_session(demo.gateway, None)
+    finally:
+        proc.terminate()
+        print(proc.communicate(timeout=10)[0])
