@@ -178,6 +178,9 @@ async def run(args, log):
     if not config.web_root:
         log.warning('web page not found (--web-root): GET / answers 404, the WebSocket works')
     opening = loop.run_in_executor(None, _open_session, zcfg)
+    loop.call_later(5.0, lambda: opening.done() or log.warning(
+        f'still connecting to {", ".join(args.zenoh)} (router down, unreachable, or these '
+        'credentials refused); retrying'))
     stopping = loop.create_task(stop.wait())
     await asyncio.wait([opening, stopping], return_when=asyncio.FIRST_COMPLETED)
     if opening.done():

@@ -117,6 +117,8 @@ class RelayLinkNode(Node):
                                f'{[str(z) for z in session.info.routers_zid()]}')
 
     def _zenoh_batch(self, sample):
+        if not self.context.ok():  # shutting down: rclpy can no longer publish
+            return
         gateway = self.keys.last_chunk(sample.key_expr, 'votes')
         try:
             if gateway is None:
@@ -138,7 +140,7 @@ class RelayLinkNode(Node):
         import zenoh
 
         gateway = self.keys.last_chunk(sample.key_expr, 'alive/gateway')
-        if gateway is None:
+        if gateway is None or not self.context.ok():
             return
         if sample.kind == zenoh.SampleKind.PUT:
             self.get_logger().info(f'relay gateway {gateway} up')
@@ -150,6 +152,8 @@ class RelayLinkNode(Node):
     def _zenoh_transport(self, event):
         import zenoh
 
+        if not self.context.ok():
+            return
         if event.kind == zenoh.SampleKind.PUT:
             self.get_logger().info('link to the Zenoh router up')
             return
