@@ -55,6 +55,11 @@ class RelayLinkNode(Node):
     """
 
     def __init__(self):
+        # destroy_node may run after a failed start: these exist before anything can raise
+        self._lock = threading.Lock()
+        self._session = self._book = None
+        self._frame_pub = self._status_pub = None
+        self._entities = []
         super().__init__('relay_link')
         values = declare_parameters(self, PARAMETERS)
         try:
@@ -69,10 +74,6 @@ class RelayLinkNode(Node):
             raise StartupError(str(exc)) from None
         self._book = RelayBook(values['gateway_timeout'], values['max_delay'])
         self._withdraw = values['withdraw']
-        self._lock = threading.Lock()
-        self._session = None
-        self._frame_pub = self._status_pub = None
-        self._entities = []
         self.stats = {'frames': 0, 'statuses': 0, 'batches': 0, 'votes': 0, 'withdrawals': 0,
                       'bad_batches': 0, 'late': 0, 'duplicate': 0}
         self._vote_pub = self.create_publisher(TwistStamped, 'crowd/vote', VOTE_QOS)
@@ -211,7 +212,7 @@ class RelayLinkNode(Node):
         with self._lock:
             session, self._session = self._session, None
             self._frame_pub = self._status_pub = None
-            if self.context.ok():
+            if self._book is not None and self.context.ok():
                 self._publish(self._book.link_lost(), ())
         if session is not None:
             for entity in self._entities:
@@ -220,7 +221,7 @@ class RelayLinkNode(Node):
                 except Exception:  # noqa: BLE001 - best effort at shutdown
                     pass
             session.close()
-        if self.context.ok():
+        if self._book is not None and self.context.ok():
             self.get_logger().info(f'relay link stopped; stats: {self.stats}; gateways: '
                                    f'{self._book.gateways()}')
         return super().destroy_node()
