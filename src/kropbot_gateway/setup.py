@@ -17,6 +17,9 @@ setup(
         ('share/' + package_name, ['package.xml']),
     ],
     install_requires=['setuptools', 'websockets>=13', 'cbor2', f'kropbot_common @ {COMMON}'],
+    # relay (issue 12): `pip install src/kropbot_gateway[relay]` adds Zenoh for kropbot-gateway
+    # (relay gateway) and kropbot-router.
+    extras_require={'relay': ['eclipse-zenoh==1.10.2']},
     zip_safe=True,
     maintainer='KropBot developers',
     maintainer_email='dev@kropbot.invalid',
@@ -25,6 +28,8 @@ setup(
     entry_points={
         'console_scripts': [
             'gateway_node = kropbot_gateway.gateway_node:main',
+            'kropbot-gateway = kropbot_gateway.relay_cli:main',
+            'kropbot-router = kropbot_gateway.router:main',
         ],
     },
 )

@@ -5,6 +5,7 @@ Usage (on a ROS 2 Jazzy/Kilted install, after ``colcon build``)::
     ros2 launch kropbot_bringup robot.launch.py                 # real robot (MotorHAT + camera)
     ros2 launch kropbot_bringup robot.launch.py sim:=true       # simulated drive and camera
     ros2 launch kropbot_bringup robot.launch.py bridge:=rosbridge video:=web_video_server
+    ros2 launch kropbot_bringup robot.launch.py relay:=tcp/relay.example.org:7447  # + cloud relay
 
 ``bridge:=rosbridge`` runs stock rosbridge_suite on ``port`` and the gateway node with its
 WebSocket off (``websocket: false``) on ``page_port``, serving only the page; the page then
@@ -81,6 +82,12 @@ def _launch_setup(context):
             package='kropbot_gateway', executable='gateway_node', name='gateway',
             parameters=params + [{'port': page_port, 'address': address, 'websocket': False,
                                   'rosbridge_port': port}], output='screen'))
+    relay = [e.strip() for e in LaunchConfiguration('relay').perform(context).split(',')
+             if e.strip()]
+    if relay:  # the relay tier (docs/DEPLOY.md): outbound link to a Zenoh router
+        actions.append(Node(
+            package='kropbot_relay', executable='relay_link', name='relay_link',
+            parameters=params + [{'connect': relay}], output='screen'))
     if video == 'web_video_server':
         actions.append(Node(
             package='web_video_server', executable='web_video_server', name='web_video_server',
@@ -129,5 +136,9 @@ def generate_launch_description():
         DeclareLaunchArgument(
             'video_port', default_value='8080',
             description='TCP port of web_video_server when video:=web_video_server'),
+        DeclareLaunchArgument(
+            'relay', default_value='',
+            description="Zenoh router locator(s) of the cloud relay tier, comma-separated (e.g. "
+                        "'tcp/relay.example.org:7447'): also start relay_link; '' = no relay"),
         OpaqueFunction(function=_launch_setup),
     ])

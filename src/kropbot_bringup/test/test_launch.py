@@ -24,7 +24,11 @@ LAUNCH = PKG / 'launch' / 'robot.launch.py'
 PROCFILE = ROOT / 'Procfile'
 OPTIONAL_PACKAGES = {('rosbridge_server', 'rosbridge_websocket'),
                      ('web_video_server', 'web_video_server')}
-REQUIRED_ARGS = {'sim', 'params_file', 'port', 'page_port', 'address', 'bridge', 'video'}
+# Ours but started only on request (relay:=...), so not in the Procfile nor robot.yaml.
+CONDITIONAL_NODES = {('kropbot_relay', 'relay_link')}
+OPTIONAL_PACKAGES |= CONDITIONAL_NODES
+REQUIRED_ARGS = {'sim', 'params_file', 'port', 'page_port', 'address', 'bridge', 'video',
+                 'relay'}
 
 
 def _kwargs(call):
@@ -90,6 +94,9 @@ def test_every_named_package_and_executable_exists(tree):
         assert (SRC / package / 'package.xml').exists(), package
         assert executable in console_scripts(package), (package, executable)
     assert {(p, e) for p, e, _ in nodes} - {(p, e) for p, e, _ in ours} <= OPTIONAL_PACKAGES
+    for package, executable in CONDITIONAL_NODES:
+        assert (package, executable) in {(p, e) for p, e, _ in nodes}
+        assert executable in console_scripts(package), (package, executable)
 
 
 def test_config_paths_exist_and_are_installed(tree):

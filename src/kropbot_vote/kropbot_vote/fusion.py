@@ -184,18 +184,22 @@ class VoteBook:
         n = self._n
         expired = np.flatnonzero(~is_fresh(self._arrival[:n], now, self.vote_timeout))
         for slot in expired[::-1].tolist():  # descending: the moved last slot is always live
-            last = self._n - 1
-            del self._slot[self._ids[slot]]
-            if slot != last:
-                moved = self._ids[last]
-                self._ids[slot] = moved
-                self._slot[moved] = slot
-                self._linear[slot] = self._linear[last]
-                self._angular[slot] = self._angular[last]
-                self._arrival[slot] = self._arrival[last]
-            self._ids[last] = None
-            self._n = last
+            self._remove(slot)
         return expired.size
+
+    def _remove(self, slot):
+        """Free ``slot``, moving the last used slot into it (keeps slots dense). O(1)."""
+        last = self._n - 1
+        del self._slot[self._ids[slot]]
+        if slot != last:
+            moved = self._ids[last]
+            self._ids[slot] = moved
+            self._slot[moved] = slot
+            self._linear[slot] = self._linear[last]
+            self._angular[slot] = self._angular[last]
+            self._arrival[slot] = self._arrival[last]
+        self._ids[last] = None
+        self._n = last
 
     def live(self, now):
         """Return ``(linear, angular)`` arrays (copies) of the votes live at ``now`` (s)."""
@@ -255,3 +259,20 @@ class VoteBook:
         result.linear = min(max(lin, -self.max_linear), self.max_linear)
         result.angular = min(max(ang, -self.max_angular), self.max_angular)
         return result
+
+    def withdraw(self, voter_id):
+        """Remove votes now, whatever their age; return how many were removed.
+
+        ``voter_id`` is one voter id, or a prefix pattern ending in ``/*`` (e.g. ``'gw1/*'``:
+        every voter whose id starts with ``'gw1/'``). O(1) for one id, O(stored votes) for a
+        pattern. Used for a withdrawal vote (:mod:`kropbot_common.withdrawal`): the sender
+        is gone. A withdrawal is not a vote: it counts in no histogram bin.
+        """
+        if voter_id.endswith('/*'):
+            prefix = voter_id[:-1]
+            ids = [v for v in self._ids[:self._n] if v.startswith(prefix)]
+        else:
+            ids = [voter_id] if voter_id in self._slot else []
+        for vid in ids:
+            self._remove(self._slot[vid])
+        return len(ids)

@@ -14,6 +14,7 @@ import time
 from geometry_msgs.msg import Twist, TwistStamped
 from kropbot_common.ros import declare_parameters, run_node, set_parameters_callback
 from kropbot_common.throttled_log import ThrottledLog
+from kropbot_common.withdrawal import is_withdrawal
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from std_msgs.msg import String
@@ -72,6 +73,14 @@ class VoteNode(Node):
 
     def _on_vote(self, msg):
         voter = msg.header.frame_id
+        # hook (relay, issue 12): a withdrawal vote ends this voter's vote now (x != x is the
+        # cheap NaN pre-check, so ordinary votes pay no function call).
+        tw = msg.twist
+        if tw.linear.x != tw.linear.x and is_withdrawal(
+                (tw.linear.x, tw.linear.y, tw.linear.z), (tw.angular.x, tw.angular.y,
+                                                          tw.angular.z)):
+            self._book.withdraw(voter)
+            return
         now = self._now()
         reason = self._book.add(voter, msg.twist.linear.x, msg.twist.angular.z, now)
         if reason != ACCEPTED:

@@ -1,0 +1,1 @@
+"""KropBot relay link: the robot side of the Zenoh relay tier."""
