@@ -270,6 +270,31 @@ def start_supervisor(env, run_dir):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **_new_group())
 
 
+def remove_stale_run_dirs(tmp=None, now=None):
+    """Remove run directories of earlier runs that were killed (their supervisord is gone).
+
+    Only this user's ``kropbot-run-*`` directories in the temp directory; one without a pid file
+    only when older than an hour (it may belong to a run that is just starting).
+    """
+    now = time.time() if now is None else now
+    for path in Path(tmp or tempfile.gettempdir()).glob('kropbot-run-*'):
+        try:
+            if path.stat().st_uid != os.getuid():
+                continue
+            pid_file = path / 'supervisord.pid'
+            if pid_file.exists():
+                try:
+                    os.kill(int(pid_file.read_text().strip() or 0), 0)
+                    continue  # still running
+                except ProcessLookupError:
+                    pass
+            elif now - path.stat().st_mtime < 3600:
+                continue
+        except (OSError, ValueError):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def supervise(stop, terminal):
     """Start the stack under supervisord and run until a stop; return the exit status."""
     try:
@@ -279,6 +304,7 @@ def supervise(stop, terminal):
             return 0
         say(str(exc))
         return 1
+    remove_stale_run_dirs()
     run_dir = tempfile.mkdtemp(prefix='kropbot-run-')
     try:
         say(f'ROS_DOMAIN_ID={env.get("ROS_DOMAIN_ID")} '
