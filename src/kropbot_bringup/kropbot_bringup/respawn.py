@@ -122,7 +122,8 @@ class Listener:
                 return  # shutting down, or this death is already being handled
         now = self._clock()
         info = self._rpc.getProcessInfo(f'{self.group}:{name}')
-        record = last_exit(self._rpc.readLog(-LOG_TAIL, 0), name, pid)
+        log = self._rpc.readLog(-LOG_TAIL, 0)
+        record = last_exit(log, name, pid) or last_exit(log, name)
         if record is not None and record.died_at > self._handled.get(name, 0.0):
             how, died_at = record.how, record.died_at
             uptime = None if record.started_at is None else died_at - record.started_at

@@ -236,15 +236,15 @@ def last_exit(log_text, name, pid=None):
         ``pid``'s) spawn.
 
     """
-    started_at, record = None, None
+    started_at, record, spawned_seen = None, None, pid is None
     for wall, message in _log_lines(log_text):
         spawned = _SPAWNED.match(message)
         if spawned and spawned.group(1) == name:
             if pid is None or int(spawned.group(2)) == int(pid):
-                started_at, record = wall, None
+                started_at, record, spawned_seen = wall, None, True
             continue
         exited = _EXITED.match(message)
-        if exited and exited.group(1) == name and record is None:
+        if exited and exited.group(1) == name and record is None and spawned_seen:
             record = ExitRecord(exited.group(2), wall, started_at)
     return record
 
