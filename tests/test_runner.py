@@ -287,6 +287,8 @@ def kill_and_recover(run, node, bus, status, frames):
              message=f'the two voters drive again after {node} came back')
     wait_for(lambda: f'[respawn] {node} back' in run.output, 10,
              message=f'the respawn log line of {node}')
+    lines = [line for line in run.output.splitlines() if line.startswith(f'[respawn] {node} ')]
+    assert len(lines) == 2 and all('(terminated by SIGKILL' in line for line in lines), lines
     print(f'{node}: respawned {back - killed_at:.2f} s after kill -9')
 
 

@@ -122,6 +122,8 @@ class Listener:
                 return  # shutting down, or this death is already being handled
         now = self._clock()
         info = self._rpc.getProcessInfo(f'{self.group}:{name}')
+        if info.get('statename', 'EXITED') not in ('EXITED', 'FATAL'):
+            return  # running again already (restarted by us meanwhile, or by supervisorctl)
         log = self._rpc.readLog(-LOG_TAIL, 0)
         record = last_exit(log, name, pid) or last_exit(log, name)
         if record is not None and record.died_at > self._handled.get(name, 0.0):
@@ -154,7 +156,6 @@ class Listener:
 
     def _start(self, name):
         with self._lock:
-            self._timers.pop(name, None)
             if self.stopping:
                 return
         try:
@@ -165,6 +166,9 @@ class Listener:
             # SPAWN_ERROR (50): it died at once; its FATAL event brings it back here
         except OSError:
             pass  # supervisord is gone: nothing to restart
+        finally:
+            with self._lock:  # only now: until the start, a re-check must not handle it again
+                self._timers.pop(name, None)
 
     def _cancel(self, name):
         with self._lock:

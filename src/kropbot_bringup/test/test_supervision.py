@@ -148,7 +148,7 @@ class FakeSupervisor:
         self.fault = None
 
     def getProcessInfo(self, name):  # noqa: N802 (the XML-RPC method name)
-        return self.info.get(name, {'spawnerr': '', 'exitstatus': 1})
+        return self.info.get(name, {'spawnerr': '', 'exitstatus': 1, 'statename': 'EXITED'})
 
     def getAllProcessInfo(self):  # noqa: N802
         return [{'name': n, 'group': 'kropbot', 'statename': 'RUNNING'} for n in NODES]
@@ -212,6 +212,15 @@ def test_listener_keeps_retrying_a_node_whose_restart_fails():
         wait_for(lambda n=count: len(fake.started) >= n, 2.0, message='another start')
     assert 'keeps dying: 3 deaths in a row' in lines[-1]
     assert not any('could not restart' in line for line in lines)  # SPAWN_ERROR is expected
+
+
+def test_listener_ignores_a_stale_death_of_a_node_that_runs_again():
+    """A re-check (TICK_5) that saw the node down just before its restart does nothing."""
+    fake, lines = FakeSupervisor(LOG), []
+    listener = make_listener(fake, lines)
+    fake.info['kropbot:vote'] = {'statename': 'STARTING', 'spawnerr': '', 'exitstatus': None}
+    listener.died('vote')
+    assert lines == [] and listener.policy.failures('vote') == 0
 
 
 def test_event_protocol_parsing():
