@@ -11,4 +11,4 @@ setup:  ## only create the venv and build the workspace
 	tools/setup.sh
 
 clean:
-	rm -rf build install log .venv web/dist web/node_modules artifacts
+	rm -rf build install log .venv .venv-noble web/dist web/node_modules artifacts

@@ -45,6 +45,17 @@ if [ "$want_test" = test ]; then
         rm -rf "$wh_src"
         touch "$wh_stamp"
     fi
+    # Second venv with the robot's library versions (Ubuntu 24.04 apt + its pip step), for
+    # tests/test_noble.py; made when missing or when requirements-noble.txt changed.
+    NOBLE_VENV=${KROPBOT_NOBLE_VENV:-$ROOT/.venv-noble}
+    noble_stamp="$NOBLE_VENV/.kropbot-reqs-$(sha256sum requirements-noble.txt | cut -c1-16)"
+    if [ ! -e "$noble_stamp" ]; then
+        echo "[setup] creating $NOBLE_VENV with Ubuntu 24.04's library versions (requirements-noble.txt)"
+        rm -rf "$NOBLE_VENV"
+        "$PY" -m venv "$NOBLE_VENV"
+        "$NOBLE_VENV/bin/python" -m pip install -q -r requirements-noble.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
+        touch "$noble_stamp"
+    fi
     if [ ! -x /usr/bin/chromium ]; then
         echo "[setup] installing Debian chromium for browser tests"
         SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

@@ -29,6 +29,7 @@ setup(
         ('share/' + package_name, ['package.xml']),
         ('share/' + package_name + '/launch', glob('launch/*.launch.py')),
         ('share/' + package_name + '/config', glob('config/*.yaml')),
+        ('share/' + package_name + '/systemd', glob('systemd/*')),
     ] + web_data_files(),
     install_requires=['setuptools'],
     zip_safe=True,
@@ -38,6 +39,7 @@ setup(
     license='Apache-2.0',
     entry_points={
         'console_scripts': [
+            'install_service = kropbot_bringup.install_service:main',
         ],
     },
 )

@@ -21,6 +21,7 @@ setup(
         'console_scripts': [
             'driver_node = kropbot_driver.driver_node:main',
             'motor_watchdog = kropbot_driver.watchdog:main',
+            'wiring_check = kropbot_driver.wiring_check:main',
         ],
     },
 )

@@ -16,9 +16,10 @@ of the gateway's limits: LAN or trusted setups only (kropbot_gateway/doc/gateway
 runner ``tools/run`` defaults to 127.0.0.1 (a development machine): set it explicitly either way.
 
 Every node reads its parameters from ``params_file`` (default ``config/robot.yaml`` of this
-package, keyed by node name); ``sim:=true`` overlays ``config/sim.yaml``. The ROS-less runner
-(``tools/run`` with the ``Procfile``) starts the same executables with the same files; the test
-``test_launch.py`` keeps the two in agreement.
+package, keyed by node name); ``sim:=true`` overlays ``config/sim.yaml``. Every node is
+respawned ``respawn_delay`` s after it dies (``respawn:=false`` turns that off). The ROS-less
+runner (``tools/run``: supervisord, configured from the ``Procfile``) starts the same
+executables with the same files; the test ``test_launch.py`` keeps the two in agreement.
 """
 
 from launch import LaunchDescription
@@ -52,23 +53,32 @@ def _launch_setup(context):
         raise ValueError(f"bridge must be 'kropbot' or 'rosbridge', got {bridge!r}")
     if video not in ('bridge', 'web_video_server'):
         raise ValueError(f"video must be 'bridge' or 'web_video_server', got {video!r}")
+    respawn = _true(context, 'respawn')
+    respawn_delay = float(LaunchConfiguration('respawn_delay').perform(context))
+    if not respawn_delay >= 0.0:
+        raise ValueError(f'respawn_delay must be >= 0 s, got {respawn_delay!r}')
 
     actions = [
         Node(package='kropbot_camera', executable='camera_node', name='camera',
-             parameters=params, output='screen'),
+             parameters=params, output='screen',
+             respawn=respawn, respawn_delay=respawn_delay),
         Node(package='kropbot_vote', executable='vote_node', name='vote',
-             parameters=params, output='screen'),
+             parameters=params, output='screen',
+             respawn=respawn, respawn_delay=respawn_delay),
         Node(package='kropbot_driver', executable='driver_node', name='driver',
-             parameters=params, output='screen'),
+             parameters=params, output='screen',
+             respawn=respawn, respawn_delay=respawn_delay),
     ]
     if bridge == 'kropbot':
         actions.append(Node(
             package='kropbot_gateway', executable='gateway_node', name='gateway',
-            parameters=params + [{'port': port, 'address': address}], output='screen'))
+            parameters=params + [{'port': port, 'address': address}], output='screen',
+            respawn=respawn, respawn_delay=respawn_delay))
     else:
         actions.append(Node(
             package='rosbridge_server', executable='rosbridge_websocket',
             name='rosbridge_websocket', output='screen',
+            respawn=respawn, respawn_delay=respawn_delay,
             parameters=[{
                 'port': port,
                 'address': address,
@@ -81,17 +91,19 @@ def _launch_setup(context):
         actions.append(Node(
             package='kropbot_gateway', executable='gateway_node', name='gateway',
             parameters=params + [{'port': page_port, 'address': address, 'websocket': False,
-                                  'rosbridge_port': port}], output='screen'))
+                                  'rosbridge_port': port}], output='screen',
+            respawn=respawn, respawn_delay=respawn_delay))
     relay = [e.strip() for e in LaunchConfiguration('relay').perform(context).split(',')
              if e.strip()]
     if relay:  # the relay tier (docs/DEPLOY.md): outbound link to a Zenoh router
         actions.append(Node(
             package='kropbot_relay', executable='relay_link', name='relay_link',
-            parameters=params + [{'connect': relay}], output='screen'))
+            parameters=params + [{'connect': relay}], output='screen',
+            respawn=respawn, respawn_delay=respawn_delay))
     if video == 'web_video_server':
         actions.append(Node(
             package='web_video_server', executable='web_video_server', name='web_video_server',
-            output='screen',
+            output='screen', respawn=respawn, respawn_delay=respawn_delay,
             parameters=[{'port': int(LaunchConfiguration('video_port').perform(context)),
                          'address': address}]))
     return actions
@@ -140,5 +152,11 @@ def generate_launch_description():
             'relay', default_value='',
             description="Zenoh router locator(s) of the cloud relay tier, comma-separated (e.g. "
                         "'tcp/relay.example.org:7447'): also start relay_link; '' = no relay"),
+            'respawn', default_value='true',
+            description='true: start a node again respawn_delay s after it died (any exit '
+                        'while the launch runs); false: a dead node stays dead'),
+        DeclareLaunchArgument(
+            'respawn_delay', default_value='1.0',
+            description='s between the death of a node and its respawn (respawn:=true)'),
         OpaqueFunction(function=_launch_setup),
     ])

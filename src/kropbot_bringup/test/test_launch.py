@@ -1,10 +1,11 @@
-"""Static and (where launch_ros exists) real checks of robot.launch.py and the ROS-less Procfile.
+"""Static and (where launch_ros exists) real checks of robot.launch.py and the ROS-less runner.
 
 ``launch_ros`` cannot be installed without a ROS distro, so the launch file is checked by reading
 its syntax tree: every package/executable it names must be one of ours (built by colcon here) or
-a documented optional one, every config path it joins must exist, and its arguments must be
-declared with descriptions. The Procfile used by ``tools/run`` must start the same executables
-under the same node names with the same parameter files.
+a documented optional one, every config path it joins must exist, its arguments must be
+declared with descriptions, and every node must be respawned. The supervisord configuration that
+``tools/run`` generates from the ``Procfile`` must start the same executables under the same node
+names with the same parameter files.
 """
 
 import ast
@@ -17,6 +18,8 @@ import shlex
 import pytest
 import yaml
 
+from kropbot_bringup import supervision
+
 PKG = Path(__file__).resolve().parents[1]
 SRC = PKG.parent
 ROOT = SRC.parent
@@ -28,7 +31,7 @@ OPTIONAL_PACKAGES = {('rosbridge_server', 'rosbridge_websocket'),
 CONDITIONAL_NODES = {('kropbot_relay', 'relay_link')}
 OPTIONAL_PACKAGES |= CONDITIONAL_NODES
 REQUIRED_ARGS = {'sim', 'params_file', 'port', 'page_port', 'address', 'bridge', 'video',
-                 'relay'}
+                 'relay', 'respawn', 'respawn_delay'}
 
 
 def _kwargs(call):
@@ -67,21 +70,34 @@ def console_scripts(package):
     return set()
 
 
-def procfile_nodes():
-    """Return {(package, executable, name)} and the params files used by the Procfile."""
+def supervisor_programs():
+    """Return {program: options} of the supervisord config the runner makes from the Procfile."""
+    text = supervision.supervisord_config(
+        supervision.parse_procfile(PROCFILE.read_text()), run_dir='/run/kropbot',
+        python='/venv/bin/python', user='robot', password='secret')
+    config = configparser.ConfigParser(interpolation=None)
+    config.read_string(text)
+    return {section.split(':', 1)[1]: dict(config[section]) for section in config.sections()
+            if section.startswith('program:')}
+
+
+def supervisor_nodes():
+    """Return {(package, executable, name)} and the params files the supervisord config runs."""
     nodes, params = set(), set()
-    for line in PROCFILE.read_text().splitlines():
-        if not line.strip() or line.startswith('#'):
-            continue
-        _, cmd = line.split(':', 1)
-        words = shlex.split(cmd)
+    for program, options in supervisor_programs().items():
+        argv = shlex.split(options['command'].replace('%%', '%'))
+        shell = argv.index('/bin/sh')
+        assert argv[shell + 1] == '-c', argv
+        words = shlex.split(argv[shell + 2])
         exe = next(w for w in words if '/lib/' in w)
         m = re.search(r'/([a-z_]+)/lib/([a-z_]+)/([a-z_]+)$', exe)
         assert m and m.group(1) == m.group(2), exe
         name = next(w.split(':=')[1] for w in words if w.startswith('__node:='))
+        assert name == program, (name, program)
         nodes.add((m.group(1), m.group(3), name))
         params.update(w for i, w in enumerate(words) if i and words[i - 1] == '--params-file')
     return nodes, params
+
 
 NODE_PACKAGES = {'kropbot_camera', 'kropbot_vote', 'kropbot_gateway', 'kropbot_driver'}
 
@@ -168,14 +184,48 @@ def test_params_file_sections_match_node_names(tree):
         assert set(section) == {'ros__parameters'}
 
 
-def test_procfile_agrees_with_launch_file(tree):
+def test_runner_supervisor_config_agrees_with_launch_file(tree):
     launch = {n for n in launch_nodes(tree) if (n[0], n[1]) not in OPTIONAL_PACKAGES}
-    nodes, params = procfile_nodes()
+    nodes, params = supervisor_nodes()
     assert nodes == launch
     assert params == {'$KROPBOT_PARAMS'}
-    run = (ROOT / 'tools' / 'run').read_text()
-    assert 'KROPBOT_PARAMS:-$CONFIG/robot.yaml' in run
-    assert '--params-file $CONFIG/sim.yaml' in run
+    runner = (PKG / 'kropbot_bringup' / 'runner.py').read_text()
+    assert "env.setdefault('KROPBOT_PARAMS', str(config / 'robot.yaml'))" in runner
+    assert "[str(config / 'sim.yaml')]" in runner
+    assert all('$KROPBOT_OVERLAY' in line for line in PROCFILE.read_text().splitlines()
+               if line.strip() and not line.startswith('#'))
+
+
+def test_every_node_is_supervised_and_outlives_nobody():
+    """Each program: started through the parent-death wrapper, respawned by the listener only."""
+    for program, options in supervisor_programs().items():
+        argv = shlex.split(options['command'])
+        assert argv[1:3] == ['-m', 'kropbot_bringup.pdeathsig'], program
+        assert argv[argv.index('--expect-parent-env') + 1] == 'KROPBOT_SUPERVISOR_PID'
+        assert options['autorestart'] == 'false' and options['startretries'] == '0', program
+        assert options['stopsignal'] == 'TERM', program
+
+
+def test_every_launch_node_is_respawned(tree):
+    """Every Node(...) passes respawn and respawn_delay from the (described) launch arguments."""
+    calls = list(_calls(tree, 'Node'))
+    assert len(calls) == len(launch_nodes(tree)) >= 4
+    for call in calls:
+        kw = _kwargs(call)
+        assert isinstance(kw.get('respawn'), ast.Name) and kw['respawn'].id == 'respawn', \
+            ast.unparse(call)
+        assert isinstance(kw.get('respawn_delay'), ast.Name), ast.unparse(call)
+        assert kw['respawn_delay'].id == 'respawn_delay', ast.unparse(call)
+    setup = next(f for f in ast.walk(tree)
+                 if isinstance(f, ast.FunctionDef) and f.name == '_launch_setup')
+    assigned = {t.id: ast.unparse(a.value) for a in ast.walk(setup) if isinstance(a, ast.Assign)
+                for t in a.targets if isinstance(t, ast.Name)}
+    assert assigned['respawn'] == "_true(context, 'respawn')"
+    assert "LaunchConfiguration('respawn_delay')" in assigned['respawn_delay']
+    defaults = {ast.literal_eval(c.args[0]): _kwargs(c)['default_value']
+                for c in _calls(tree, 'DeclareLaunchArgument')}
+    defaults = {k: ast.literal_eval(v) for k, v in defaults.items() if isinstance(v, ast.Constant)}
+    assert defaults['respawn'] == 'true' and float(defaults['respawn_delay']) == 1.0
 
 
 def test_setup_cfg_installs_scripts_where_ros2_run_finds_them():
@@ -210,3 +260,5 @@ def test_launch_description_builds_with_launch_ros():
     context.launch_configurations['bridge'] = 'rosbridge'
     nodes = opaque.execute(context)
     assert {n.node_package for n in nodes} == NODE_PACKAGES | {'rosbridge_server'}
+    context.launch_configurations['respawn'] = 'false'
+    assert opaque.execute(context)

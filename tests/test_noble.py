@@ -1,0 +1,159 @@
+"""The ROS-free cores' tests against the robot's library versions (Ubuntu 24.04 "noble").
+
+``tools/setup.sh test`` makes a second venv (``.venv-noble``, or ``$KROPBOT_NOBLE_VENV``) with
+``requirements-noble.txt``: noble's apt versions of numpy, OpenCV, PyYAML and cbor2 as pip pins,
+and the lowest versions the robot's pip step (``requirements-robot.txt``) admits. The pure test
+modules of the node packages (:data:`NOBLE_TESTS`) run there, with the packages' source trees on
+``sys.path`` and no ROS at all, so code that only works with newer libraries fails here, not on
+the Pi. A second test makes sure no pure test module is left out of the job.
+"""
+
+import ast
+import os
+from pathlib import Path
+import re
+import subprocess
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV = Path(os.environ.get('KROPBOT_NOBLE_VENV', ROOT / '.venv-noble'))
+#: Packages whose ROS-free cores run on the robot (kropbot_bringup is start-up glue).
+CORE_PACKAGES = ('kropbot_common', 'kropbot_camera', 'kropbot_vote', 'kropbot_gateway',
+                 'kropbot_driver')
+#: The ROS-free test modules: run in the noble venv.
+NOBLE_TESTS = (
+    'src/kropbot_common/test/test_params.py',
+    'src/kropbot_camera/test/test_capture.py',
+    'src/kropbot_camera/test/test_config.py',
+    'src/kropbot_camera/test/test_encode.py',
+    'src/kropbot_camera/test/test_sim_view.py',
+    'src/kropbot_camera/test/test_sources.py',
+    'src/kropbot_vote/test/test_fusion.py',
+    'src/kropbot_gateway/test/test_protocol.py',
+    'src/kropbot_gateway/test/test_protocol_fuzz.py',
+    'src/kropbot_gateway/test/test_gateway_server.py',
+    'src/kropbot_driver/test/test_config.py',
+    'src/kropbot_driver/test/test_fake_pca9685.py',
+    'src/kropbot_driver/test/test_kinematics.py',
+    'src/kropbot_driver/test/test_mixing.py',
+    'src/kropbot_driver/test/test_motorkit_backend.py',
+    'src/kropbot_driver/test/test_watchdog.py',
+    'src/kropbot_driver/test/test_wiring.py',
+)
+#: Test modules that need ROS in a way the import scan below cannot see.
+ROS_BOUND = {
+    'src/kropbot_driver/test/test_import_hygiene.py': 'imports driver_node in a subprocess',
+}
+_ROS_MODULES = {'rclpy', 'rcl_interfaces', 'launch', 'launch_ros', 'ament_index_python',
+                'rosidl_runtime_py'}
+_ROS_FIXTURES = {'ros', 'start_node'}
+
+
+def _pins():
+    pins = {}
+    for line in (ROOT / 'requirements-noble.txt').read_text().splitlines():
+        match = re.match(r'^([A-Za-z0-9_.-]+)==([^\s#]+)', line)
+        if match:
+            pins[match.group(1).lower()] = match.group(2)
+    return pins
+
+
+@pytest.fixture(scope='module')
+def noble_python():
+    python = VENV / 'bin' / 'python'
+    assert python.exists(), f'{VENV} is missing: run tools/setup.sh test'
+    return python
+
+
+def test_the_noble_venv_has_the_pinned_versions(noble_python):
+    pins = _pins()
+    assert {'numpy', 'opencv-python-headless', 'pyyaml', 'cbor2', 'websockets'} <= set(pins)
+    code = ('import json, sys, importlib.metadata as m; '
+            'print(json.dumps({n: m.version(n) for n in sys.argv[1:]}))')
+    out = subprocess.run([str(noble_python), '-c', code, *pins], capture_output=True, text=True,
+                         check=True).stdout
+    import json
+    installed = {k.lower(): v for k, v in json.loads(out).items()}
+    assert installed == pins
+    missing_ros = subprocess.run([str(noble_python), '-c', 'import rclpy'], capture_output=True)
+    assert missing_ros.returncode != 0  # really no ROS in there
+
+
+def test_pure_core_tests_pass_with_ubuntu_noble_versions(noble_python):
+    """The job itself: about 30 s (hypothesis fuzzing of the protocol is most of it)."""
+    path = os.pathsep.join([str(ROOT / 'src' / p) for p in CORE_PACKAGES]
+                           + [str(ROOT / 'testing')])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(('PYTHON', 'AMENT', 'ROS',
+                                                                   'COLCON', 'VIRTUAL_ENV'))}
+    env.update(PYTHONPATH=path, PATH=f'{VENV / "bin"}{os.pathsep}{os.environ["PATH"]}')
+    # --noconftest: the workspace conftest.py imports rclpy for the DDS fixtures
+    result = subprocess.run([str(noble_python), '-m', 'pytest', '-q', '-p', 'no:cacheprovider',
+                             '--noconftest', *NOBLE_TESTS], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=240)
+    print(result.stdout[-4000:], result.stderr[-2000:])
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert re.search(r'\d+ passed', result.stdout) and 'skipped' not in result.stdout
+
+
+def _module_file(name):
+    """Return the source file of a module of this repository (or None)."""
+    parts = name.split('.')
+    for base in [ROOT / 'src' / parts[0], ROOT / 'testing']:
+        candidate = base.joinpath(*parts)
+        for path in (candidate.with_suffix('.py'), candidate / '__init__.py'):
+            if path.exists():
+                return path
+    return None
+
+
+def _top_level_imports(path):
+    """Module names imported at import time (module level, not inside functions)."""
+    names = set()
+    for node in ast.parse(path.read_text()).body:
+        for sub in ast.walk(node) if not isinstance(node, (ast.FunctionDef,
+                                                          ast.AsyncFunctionDef)) else ():
+            if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            if isinstance(sub, ast.Import):
+                names.update(alias.name for alias in sub.names)
+            elif isinstance(sub, ast.ImportFrom) and sub.level == 0:
+                names.add(sub.module)
+                names.update(f'{sub.module}.{alias.name}' for alias in sub.names)
+    return names
+
+
+def _needs_ros(path, seen=None):
+    seen = set() if seen is None else seen
+    for name in _top_level_imports(path):
+        top = name.split('.')[0]
+        if top in _ROS_MODULES or top.endswith(('_msgs', '_srvs')):
+            return True
+        module = _module_file(name)
+        if module and module not in seen:
+            seen.add(module)
+            if _needs_ros(module, seen):
+                return True
+    return False
+
+
+def _uses_ros_fixtures(path):
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.FunctionDef) and node.name.startswith('test'):
+            if _ROS_FIXTURES & {a.arg for a in node.args.args}:
+                return True
+    return False
+
+
+def test_every_ros_free_test_module_of_the_cores_is_in_the_job():
+    pure = set()
+    for package in CORE_PACKAGES:
+        for path in sorted((ROOT / 'src' / package / 'test').glob('test_*.py')):
+            rel = str(path.relative_to(ROOT))
+            if path.name == 'test_ruff.py' or rel in ROS_BOUND:
+                continue
+            if not _needs_ros(path) and not _uses_ros_fixtures(path):
+                pure.add(rel)
+    assert pure == set(NOBLE_TESTS), (
+        f'missing from NOBLE_TESTS: {sorted(pure - set(NOBLE_TESTS))}; '
+        f'not ROS-free: {sorted(set(NOBLE_TESTS) - pure)}')
