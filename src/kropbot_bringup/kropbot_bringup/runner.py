@@ -22,6 +22,7 @@ Environment (all optional): ``KROPBOT_SIM=0`` (real hardware), ``KROPBOT_PARAMS`
 file), ``KROPBOT_EXTRA_PARAMS`` (more parameter files, space-separated, loaded last),
 ``KROPBOT_PORT`` (9090), ``KROPBOT_ADDRESS`` (127.0.0.1), ``KROPBOT_WEB_ROOT``,
 ``KROPBOT_SETUP=0``, ``KROPBOT_RESPAWN_CAP`` (longest respawn delay, s), ``KROPBOT_VENV``,
+``KROPBOT_RELAY`` (Zenoh router locator(s), comma-separated: also run ``relay_link``),
 ``ROS_DOMAIN_ID``, ``ROS_AUTOMATIC_DISCOVERY_RANGE``.
 """
 
@@ -235,6 +236,13 @@ def load_env(environ):
     return dict(pairs)
 
 
+#: Started only when ``KROPBOT_RELAY`` names Zenoh router(s): the robot's outbound link to a relay
+#: tier (docs/DEPLOY.md), as ``robot.launch.py relay:=...`` does.
+RELAY_PROGRAM = ('relay_link', 'exec "$KROPBOT_INSTALL/kropbot_relay/lib/kropbot_relay/relay_link" '
+                 '--ros-args -r __node:=relay_link --params-file "$KROPBOT_PARAMS" '
+                 '$KROPBOT_OVERLAY -p "connect:=$KROPBOT_RELAY_CONNECT"')
+
+
 def stack_env(env):
     """Fill in the runner's variables that the Procfile uses (see the module docstring)."""
     config = ROOT / 'src' / 'kropbot_bringup' / 'config'
@@ -247,6 +255,8 @@ def stack_env(env):
     env.setdefault('KROPBOT_PORT', '9090')
     env.setdefault('KROPBOT_ADDRESS', '127.0.0.1')
     env.setdefault('KROPBOT_WEB_ROOT', str(ROOT / 'web' / 'dist'))
+    relay = [e.strip() for e in env.get('KROPBOT_RELAY', '').split(',') if e.strip()]
+    env['KROPBOT_RELAY_CONNECT'] = '[' + ', '.join(f"'{e}'" for e in relay) + ']'
     return env
 
 
@@ -257,6 +267,8 @@ def start_supervisor(env, run_dir):
     if supervisord is None:
         raise RuntimeError('supervisord not found in the virtualenv: run tools/setup.sh')
     programs = supervision.parse_procfile((ROOT / 'Procfile').read_text())
+    if env.get('KROPBOT_RELAY_CONNECT', '[]') != '[]':
+        programs.append(RELAY_PROGRAM)
     cap = float(env.get('KROPBOT_RESPAWN_CAP', supervision.CAP_DELAY))
     config = supervision.supervisord_config(
         programs, run_dir=run_dir, python=python, user=getpass.getuser(),

@@ -152,6 +152,7 @@ def generate_launch_description():
             'relay', default_value='',
             description="Zenoh router locator(s) of the cloud relay tier, comma-separated (e.g. "
                         "'tcp/relay.example.org:7447'): also start relay_link; '' = no relay"),
+        DeclareLaunchArgument(
             'respawn', default_value='true',
             description='true: start a node again respawn_delay s after it died (any exit '
                         'while the launch runs); false: a dead node stays dead'),

@@ -324,3 +324,12 @@ def test_relay_copies_a_pipe_to_stdout(capfd):
     writer.join()
     os.close(read_fd)
     assert capfd.readouterr().out == 'hello\n'
+
+
+def test_relay_link_runs_only_with_kropbot_relay():
+    assert runner.stack_env({})['KROPBOT_RELAY_CONNECT'] == '[]'
+    env = runner.stack_env({'KROPBOT_RELAY': 'tcp/a:7447, tcp/b:7447'})
+    assert env['KROPBOT_RELAY_CONNECT'] == "['tcp/a:7447', 'tcp/b:7447']"
+    name, command = runner.RELAY_PROGRAM
+    assert name == 'relay_link' and 'kropbot_relay/lib/kropbot_relay/relay_link' in command
+    assert '__node:=relay_link' in command and 'connect:=$KROPBOT_RELAY_CONNECT' in command

@@ -155,7 +155,12 @@ def run_node(make_node, args=None, *, name, executor=None):
         rclpy.try_shutdown()
         return 1
     except BaseException:
+        # A SIGINT/SIGTERM while the node is being built shuts the context down under it
+        # (rclpy then raises from whatever it was doing): that is a stop request, not a crash.
+        stopping = not rclpy.ok()
         rclpy.try_shutdown()
+        if stopping:
+            return 0
         raise
     try:
         spinner = executor(node) if executor is not None else SingleThreadedExecutor()
