@@ -10,10 +10,11 @@ import subprocess
 import time
 
 from geometry_msgs.msg import TwistStamped
-from kropbot_pilot import bagread
 from kropbot_testing.processes import INSTALL
 import pytest
 from rosbags.rosbag2 import Reader
+
+from kropbot_pilot import bagread
 
 TOPICS = {'/camera/image_raw/compressed': 'sensor_msgs/msg/CompressedImage',
           '/cmd_vel': 'geometry_msgs/msg/Twist', '/odom': 'nav_msgs/msg/Odometry',
