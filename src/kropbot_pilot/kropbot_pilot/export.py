@@ -8,6 +8,7 @@ ONNX Runtime reproduces PyTorch's outputs.
 
 import logging
 import os
+import warnings
 
 import numpy as np
 import onnx
@@ -41,9 +42,12 @@ def export_onnx(model, path, tolerance=1e-4):
     logging.getLogger('torch.onnx._internal.exporter._registration').setLevel(logging.ERROR)
     example = torch.zeros(1, 3, model.height, model.width)
     batch = torch.export.Dim('batch', min=1, max=4096)
-    torch.onnx.export(model, (example,), str(path), dynamo=True, external_data=False,
-                      input_names=[contract.INPUT_NAME], output_names=[contract.OUTPUT_NAME],
-                      dynamic_shapes=({0: batch},), verbose=False)
+    with warnings.catch_warnings():  # torch.export's own deprecation notices, not ours
+        warnings.simplefilter('ignore', FutureWarning)
+        torch.onnx.export(model, (example,), str(path), dynamo=True, external_data=False,
+                          input_names=[contract.INPUT_NAME],
+                          output_names=[contract.OUTPUT_NAME], dynamic_shapes=({0: batch},),
+                          verbose=False)
     proto = onnx.load(str(path))
     meta = {contract.META_CONTRACT: contract.CONTRACT_VERSION,
             contract.META_WIDTH: str(model.width), contract.META_HEIGHT: str(model.height),

@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use('Agg')  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
 def plot_losses(history, path):
@@ -17,6 +18,7 @@ def plot_losses(history, path):
     if history.best_epoch:
         ax.axvline(history.best_epoch, color='grey', linestyle=':', label='kept (best)')
     ax.set_yscale('log')
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel('epoch')
     ax.set_ylabel('MSE of normalised (linear, angular)')
     ax.set_title('KropBot pilot training')

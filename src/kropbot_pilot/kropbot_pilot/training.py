@@ -102,7 +102,7 @@ def fit(model, train, val, epochs=50, batch_size=64, lr=1e-3, patience=5, min_de
                            torch.from_numpy(targets.astype(np.float32)))
             loss.backward()
             optimizer.step()
-            total += float(loss) * len(index)
+            total += loss.item() * len(index)
         history.train_loss.append(total / max(1, len(train)))
         predicted = torch.from_numpy(evaluate(model, val.images, val.targets) / scale)
         val_loss = float(loss_fn(predicted, val_targets))
