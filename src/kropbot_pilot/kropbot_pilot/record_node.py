@@ -123,15 +123,23 @@ class RecordNode(Node):
                               self.get_clock().now().nanoseconds * 1e-9)
 
     def _subscribe(self, name, types):
-        type_name = types[0]
-        if len(types) > 1:
-            self.get_logger().warning(f'{name} has several types {types}; recording {type_name}')
-        infos = [i for i in self.get_publishers_info_by_topic(name) if i.topic_type == type_name]
+        """Subscribe to ``name`` if it has a publisher (else retry at the next discovery).
+
+        A topic may show up with subscribers only; they say nothing about what to record.
+        """
+        infos = [i for i in self.get_publishers_info_by_topic(name) if i.topic_type in types]
+        if not infos:
+            return
+        type_name = infos[0].topic_type
+        if len({i.topic_type for i in infos}) > 1:
+            self.get_logger().warning(f'{name} has publishers of several types; recording '
+                                      f'{type_name}')
+        infos = [i for i in infos if i.topic_type == type_name]
         try:
             msg_type = message_class(type_name)
             topic = TopicInfo(name, type_name, full_text(type_name),
                               tuple(offered_qos(i.qos_profile) for i in infos),
-                              str(infos[0].topic_type_hash) if infos else '')
+                              str(infos[0].topic_type_hash))
             self._bag.add_topic(topic)
         except MessageDefinitionError as exc:
             self._failed.add(name)

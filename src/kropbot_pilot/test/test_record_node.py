@@ -9,7 +9,7 @@ import signal
 import subprocess
 import time
 
-from geometry_msgs.msg import TwistStamped
+from geometry_msgs.msg import Twist, TwistStamped
 from kropbot_testing.processes import INSTALL
 import pytest
 from rosbags.rosbag2 import Reader
@@ -41,8 +41,14 @@ def test_records_the_stack_and_sigint_leaves_a_valid_bag(start_node, ros, tmp_pa
     out = tmp_path / 'drive'
     record = start_node('kropbot_pilot', 'record', 'record', params={'output': str(out)})
     pub = ros.node.create_publisher(TwistStamped, 'crowd/vote', 10)
+    cmd_vel = ros.collect(Twist, 'cmd_vel')
     wait_for(lambda: recording_all(record), 20, message='the recorder subscribed to all topics')
-    for _ in range(15):  # 1.5 s of a voter driving forward
+
+    def driving():
+        vote(pub, 0.2)
+        return any(m.linear.x > 0.1 for _, m in cmd_vel)
+    wait_for(driving, 15, period=0.1, message='the vote reaching cmd_vel')
+    for _ in range(10):  # 1 s more of a voter driving forward
         vote(pub, 0.2)
         time.sleep(0.1)
     assert record.stop() == 0, record.log()
