@@ -248,7 +248,7 @@ def main():
         image_topic='/camera/image_raw/compressed', cmd_topic='/cmd_vel', max_command_age=0.5,
         max_linear=0.3, max_angular=1.5, epochs=args.epochs, batch_size=64, lr=1e-3,
         patience=5, min_delta=0.0005, val_fraction=0.2, flip=True, seed=args.seed, threads=0,
-        quiet=False))
+        device='cpu', quiet=False))
     model = PilotModel(out / 'model' / 'model.onnx')
     latency, render_times = LatencyStats(), []
     held_out = free_starts(sim, world, args.episodes, args.seed + 1000)

@@ -17,6 +17,7 @@ import sys
 from kropbot_common.errors import StartupError
 from kropbot_common.ros import declare_parameters, run_node
 from kropbot_common.throttled_log import ThrottledLog
+import rclpy
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, LivelinessPolicy, ReliabilityPolicy
 
@@ -201,8 +202,11 @@ class RecordNode(Node):
                 self.exit_code = EXIT_DISK_FULL
                 self.get_logger().error(f'disk full: {exc.strerror} (bag {self._bag.path})')
                 return
-        self.get_logger().info(f'recorded {self._bag.message_count} messages in '
-                               f'{len(self._bag.files)} file(s) to {self._bag.path}')
+        # After SIGINT the context is down and the node logger could not reach rosout.
+        logger = self.get_logger() if self.context.ok() else rclpy.logging.get_logger(
+            'kropbot_pilot.record')
+        logger.info(f'recorded {self._bag.message_count} messages in '
+                    f'{len(self._bag.files)} file(s) to {self._bag.path}')
 
     def destroy_node(self):
         """Finish the bag (summary, footer, metadata.yaml), then destroy the node."""

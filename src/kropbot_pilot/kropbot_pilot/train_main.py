@@ -54,6 +54,8 @@ def parser():
                    help='no mirror augmentation')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: default)')
+    p.add_argument('--device', default='auto',
+                   help="torch device: 'auto' (CUDA if available, else CPU), 'cpu', 'cuda'...")
     p.add_argument('--quiet', action='store_true', help='no progress bars')
     return p
 
@@ -76,7 +78,10 @@ def run(args):
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    model = LinearPilot(args.width, args.height, args.max_linear, args.max_angular)
+    device = args.device
+    if device == 'auto':
+        device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    model = LinearPilot(args.width, args.height, args.max_linear, args.max_angular).to(device)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with tqdm(desc='reading bags', unit=' msg', disable=args.quiet) as bar:
@@ -94,6 +99,7 @@ def run(args):
         history = fit(model, train, val, epochs=args.epochs, batch_size=args.batch_size,
                       lr=args.lr, patience=args.patience, min_delta=args.min_delta,
                       flip=args.flip, seed=args.seed, progress=progress)
+    model.to('cpu')
     size = export_onnx(model, out / 'model.onnx')
     plot_losses(history, out / 'loss.png')
     report = {
@@ -102,7 +108,8 @@ def run(args):
         'data': data.stats, 'split': {'train': len(train), 'val': len(val)},
         'epochs': len(history.train_loss), 'best_epoch': history.best_epoch,
         'stopped_early': history.stopped_early, 'training_seconds': history.seconds,
-        'device': f'cpu ({torch.get_num_threads()} threads)', 'model_bytes': size,
+        'device': device if device != 'cpu' else f'cpu ({torch.get_num_threads()} threads)',
+        'model_bytes': size,
         'parameters': sum(p.numel() for p in model.parameters()),
         'train_loss': history.train_loss, 'val_loss': history.val_loss,
         'validation': errors(model, val)}

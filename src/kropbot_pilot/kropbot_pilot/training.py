@@ -43,17 +43,22 @@ def _batches(count, batch_size, rng=None):
         yield order[start:start + batch_size]
 
 
-def _tensor(images):
-    return torch.from_numpy(to_input(images))
+def _device(model):
+    return next(model.parameters()).device
+
+
+def _tensor(images, device):
+    return torch.from_numpy(to_input(images)).to(device)
 
 
 def evaluate(model, images, targets, batch_size=256):
     """Return the model's predictions ``(N, 2)`` (m/s, rad/s) on uint8 RGB ``images``."""
     model.eval()
     out = []
+    device = _device(model)
     with torch.no_grad():
         for index in _batches(len(images), batch_size):
-            out.append(model(_tensor(images[index])).numpy())
+            out.append(model(_tensor(images[index], device)).cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, 2), np.float32)
 
 
@@ -62,7 +67,7 @@ def fit(model, train, val, epochs=50, batch_size=64, lr=1e-3, patience=5, min_de
     """Train ``model`` on ``train`` and stop early on ``val`` (both :class:`Dataset`).
 
     Args:
-        model: a :class:`~kropbot_pilot.model.LinearPilot`.
+        model: a :class:`~kropbot_pilot.model.LinearPilot`, on the device to train on.
         train: training :class:`~kropbot_pilot.dataset.Dataset`.
         val: validation :class:`~kropbot_pilot.dataset.Dataset` (not empty).
         epochs: most epochs.
@@ -80,7 +85,8 @@ def fit(model, train, val, epochs=50, batch_size=64, lr=1e-3, patience=5, min_de
     """
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    scale = model.scale.numpy()
+    scale = model.scale.cpu().numpy()
+    device = _device(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = nn.MSELoss()
     history = History()
@@ -98,8 +104,8 @@ def fit(model, train, val, epochs=50, batch_size=64, lr=1e-3, patience=5, min_de
                 images[mirror], targets[mirror] = flip_horizontally(images[mirror],
                                                                     targets[mirror])
             optimizer.zero_grad()
-            loss = loss_fn(model.normalized(_tensor(images)),
-                           torch.from_numpy(targets.astype(np.float32)))
+            loss = loss_fn(model.normalized(_tensor(images, device)),
+                           torch.from_numpy(targets.astype(np.float32)).to(device))
             loss.backward()
             optimizer.step()
             total += loss.item() * len(index)

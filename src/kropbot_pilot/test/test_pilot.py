@@ -3,6 +3,7 @@
 import json
 import signal
 import subprocess
+import time
 
 import cbor2
 from kropbot_pilot.inference import LatencyStats, ModelError, PilotModel
@@ -113,6 +114,7 @@ def test_pilot_drives_the_real_stack_through_the_gateway_and_stops_without_frame
         wait_for(driving, 20, period=0.1, message="the pilot's vote in crowd/status")
         status = json.loads(statuses[-1][1].data)
         assert abs(status['command']['linear']) <= 0.3
+        time.sleep(1.0)  # a few more frames and votes (4 Hz)
         # Frames stop: the pilot sends one stop, and the crowd command falls to zero.
         camera.signal(signal.SIGINT)
         stopped_at = len(statuses)
