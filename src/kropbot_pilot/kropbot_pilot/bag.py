@@ -32,27 +32,20 @@ only if even these ~50 bytes do not fit, writes ``metadata.yaml`` if it can, and
 period) are lost.
 """
 
-from collections import deque
-from dataclasses import dataclass, field
-import errno
+
 import os
 from pathlib import Path
 
 from mcap import __version__ as _MCAP_VERSION
-from mcap.data_stream import RecordBuilder
-from mcap.records import DataEnd, Footer
 from mcap.well_known import MessageEncoding, Profile, SchemaEncoding
-from mcap.writer import MCAP0_MAGIC, CompressionType, Writer
+from mcap.writer import CompressionType, Writer
 import yaml
 
-#: rosbag2 bag metadata format version written (Jazzy and Kilted read it).
-METADATA_VERSION = 9
-#: ``storage_identifier`` of the MCAP storage plugin.
-STORAGE_ID = 'mcap'
-#: Errors that mean "no room for the recording".
-FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
-#: rmw's ``RMW_DURATION_INFINITE`` in ns (``{sec: 9223372036, nsec: 854775807}``).
-INFINITE_NS = 2**63 - 1
+from kropbot_pilot.bag_metadata import FileStats, QosProfile, TopicInfo, bag_metadata
+from kropbot_pilot.guarded_file import DiskFullError, GuardedFile, minimal_ending
+
+__all__ = ['BagWriter', 'COMPRESSIONS', 'DiskFullError', 'QosProfile', 'TopicInfo']
+
 #: ``compression`` values accepted by :class:`BagWriter` (per chunk).
 COMPRESSIONS = {'none': CompressionType.NONE, 'zstd': CompressionType.ZSTD,
                 'lz4': CompressionType.LZ4}
@@ -61,206 +54,6 @@ COMPRESSIONS = {'none': CompressionType.NONE, 'zstd': CompressionType.ZSTD,
 _MESSAGE_OVERHEAD = 1 + 8 + 2 + 4 + 8 + 8 + 16
 #: Header ``library`` field.
 LIBRARY = f'kropbot_pilot; mcap {_MCAP_VERSION}'
-
-
-class DiskFullError(OSError):
-    """The disk (or quota, or file size limit) is full; the bag was sealed and is readable."""
-
-
-@dataclass(frozen=True)
-class QosProfile:
-    """One offered QoS profile as rosbag2 stores it (metadata version 9).
-
-    Policies are rmw's lower-case names (``rmw_qos_*_policy_to_str``): history ``keep_last``,
-    ``keep_all``, ``system_default`` or ``unknown`` (what DDS discovery reports); reliability
-    ``reliable``, ``best_effort``...; durability ``volatile``, ``transient_local``...;
-    liveliness ``automatic``, ``manual_by_topic``... Durations in ns (``INFINITE_NS`` =
-    infinite).
-    """
-
-    history: str = 'unknown'
-    depth: int = 0
-    reliability: str = 'reliable'
-    durability: str = 'volatile'
-    deadline_ns: int = INFINITE_NS
-    lifespan_ns: int = INFINITE_NS
-    liveliness: str = 'automatic'
-    liveliness_lease_duration_ns: int = INFINITE_NS
-    avoid_ros_namespace_conventions: bool = False
-
-    def to_dict(self):
-        """Return the profile as rosbag2's YAML mapping (``{sec, nsec}`` durations)."""
-        def duration(ns):
-            return {'sec': int(ns) // 10**9, 'nsec': int(ns) % 10**9}
-        return {'history': self.history, 'depth': int(self.depth),
-                'reliability': self.reliability, 'durability': self.durability,
-                'deadline': duration(self.deadline_ns), 'lifespan': duration(self.lifespan_ns),
-                'liveliness': self.liveliness,
-                'liveliness_lease_duration': duration(self.liveliness_lease_duration_ns),
-                'avoid_ros_namespace_conventions': bool(self.avoid_ros_namespace_conventions)}
-
-
-@dataclass(frozen=True)
-class TopicInfo:
-    """A topic of the bag.
-
-    Attributes:
-        name: fully qualified topic name, e.g. ``/camera/image_raw/compressed``.
-        type: ``pkg/msg/Type``.
-        definition: the full ``ros2msg`` text (:func:`kropbot_pilot.msgdefs.full_text`).
-        offered_qos: tuple of :class:`QosProfile` of the publishers seen.
-        type_hash: ``RIHS01_<sha256>`` type description hash, '' if unknown.
-
-    """
-
-    name: str
-    type: str
-    definition: str
-    offered_qos: tuple = ()
-    type_hash: str = ''
-
-    def metadata(self):
-        """Return rosbag2's ``topic_metadata`` mapping (version 9)."""
-        return {'name': self.name, 'type': self.type, 'serialization_format': 'cdr',
-                'offered_qos_profiles': [q.to_dict() for q in self.offered_qos],
-                'type_description_hash': self.type_hash}
-
-
-class GuardedFile:
-    """A write-only file that never keeps half of a failed write (the stream of an MCAP writer).
-
-    Each :meth:`write` is all or nothing: if the OS refuses part of it the file is truncated
-    back to where the write started. The start offsets of the last ``keep`` writes are kept so
-    that :meth:`drop_last_write` can cut whole writes (MCAP records) off the end.
-
-    Args:
-        path: file to create (truncated if it exists).
-        write: ``os.write``-like function ``(fd, data) -> bytes written`` (injected by tests to
-            simulate a full disk).
-        keep: number of write offsets remembered.
-
-    """
-
-    def __init__(self, path, write=os.write, keep=256):
-        self.path = str(path)
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        self._write = write
-        self.pos = 0
-        self._starts = deque(maxlen=keep)
-
-    def write(self, data):
-        """Write all of ``data`` or nothing.
-
-        Raises:
-            DiskFullError: ``ENOSPC``/``EDQUOT``/``EFBIG`` (the partial write was removed).
-            OSError: any other error (the partial write was removed too).
-
-        """
-        start = self.pos
-        view = memoryview(data)
-        try:
-            while view:
-                count = self._write(self._fd, view)
-                view = view[count:]
-                self.pos += count
-        except OSError as exc:
-            self.cut(start)
-            if exc.errno in FULL_ERRNOS:
-                raise DiskFullError(exc.errno, f'{os.strerror(exc.errno)} writing '
-                                               f'{self.path}') from None
-            raise
-        self._starts.append(start)
-        return len(data)
-
-    def cut(self, offset):
-        """Truncate the file to ``offset`` bytes (and write from there)."""
-        os.ftruncate(self._fd, offset)
-        os.lseek(self._fd, offset, os.SEEK_SET)
-        self.pos = offset
-
-    def drop_last_write(self, floor):
-        """Cut the last remembered write off the file if it started at or after ``floor``.
-
-        Returns:
-            bool: True if something was cut.
-
-        """
-        while self._starts and self._starts[-1] >= self.pos:
-            self._starts.pop()  # empty writes
-        if not self._starts or self._starts[-1] < floor:
-            return False
-        self.cut(self._starts.pop())
-        return True
-
-    def tell(self):
-        """Return the file size so far (bytes)."""
-        return self.pos
-
-    def flush(self):
-        """Nothing buffered here (each write goes to the OS)."""
-
-    def close(self):
-        """Close the descriptor (idempotent)."""
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-
-def minimal_ending():
-    """Return the bytes that close an MCAP data section without a summary.
-
-    A ``DataEnd`` record (CRC 0: not computed), a ``Footer`` with no summary section and the
-    closing magic (MCAP specification: the summary section is optional).
-    """
-    builder = RecordBuilder()
-    DataEnd(data_section_crc=0).write(builder)
-    Footer(summary_start=0, summary_offset_start=0, summary_crc=0).write(builder)
-    return builder.end() + MCAP0_MAGIC
-
-
-@dataclass
-class _FileStats:
-    path: Path
-    start: int = 0  # ns, first log time
-    end: int = 0  # ns, last log time
-    count: int = 0
-    per_topic: dict = field(default_factory=dict)
-
-    def add(self, topic, log_time):
-        self.start = log_time if self.count == 0 else min(self.start, log_time)
-        self.end = max(self.end, log_time)
-        self.count += 1
-        self.per_topic[topic] = self.per_topic.get(topic, 0) + 1
-
-    def info(self):
-        return {'path': self.path.name,
-                'starting_time': {'nanoseconds_since_epoch': self.start},
-                'duration': {'nanoseconds': self.end - self.start},
-                'message_count': self.count}
-
-
-def bag_metadata(files, topics, ros_distro=''):
-    """Return rosbag2's ``BagMetadata`` mapping (version 9) for ``files`` (list of stats)."""
-    counted = [f for f in files if f.count]
-    start = min((f.start for f in counted), default=0)
-    end = max((f.end for f in counted), default=0)
-    return {
-        'version': METADATA_VERSION,
-        'storage_identifier': STORAGE_ID,
-        'duration': {'nanoseconds': end - start},
-        'starting_time': {'nanoseconds_since_epoch': start},
-        'message_count': sum(f.count for f in files),
-        'topics_with_message_count': [
-            {'topic_metadata': t.metadata(),
-             'message_count': sum(f.per_topic.get(t.name, 0) for f in files)}
-            for t in topics.values()],
-        'compression_format': '',
-        'compression_mode': '',
-        'relative_file_paths': [f.path.name for f in files],
-        'files': [f.info() for f in files],
-        'custom_data': {},
-        'ros_distro': ros_distro,
-    }
 
 
 class BagWriter:
@@ -412,7 +205,7 @@ class BagWriter:
         path = self.path / f'{self.name}_{self._index}.mcap'
         self._index += 1
         self._file = GuardedFile(path, write=self._os_write)
-        self.files.append(_FileStats(path))
+        self.files.append(FileStats(path))
         self._writer = Writer(self._file, chunk_size=self._chunk_size,
                               compression=self._compression)
         self._channels = {}
