@@ -150,3 +150,22 @@ def test_pilot_refuses_a_bad_model_and_options(tmp_path):
     assert proc.returncode == 2 and 'needs --token' in proc.stderr
 
 
+
+
+def test_auth_op_is_built_in_one_place_with_the_bot_level(tmp_path):
+    try:
+        import kropbot_gateway.auth as auth
+    except ImportError:  # the gateway's auth module has not landed in this tree
+        with pytest.raises(RuntimeError, match='kropbot_gateway.auth'):
+            voting.auth_op_for('s' * 16, 'crowd', True, 'robot')
+        exe = INSTALL / 'kropbot_pilot' / 'lib' / 'kropbot_pilot' / 'pilot'
+        (tmp_path / 'token').write_text('s' * 16 + '\n')
+        proc = subprocess.run([str(exe), '--model', 'x.onnx', '--token',
+                               str(tmp_path / 'token')], capture_output=True, text=True,
+                              timeout=60)
+        assert proc.returncode == 1 and 'kropbot_gateway.auth' in proc.stderr
+        return
+    op = voting.auth_op_for('s' * 16, 'crowd', True, 'robot', now=1000.0)
+    assert op['op'] == 'auth' and op['level'] == 'bot' and op['dest'] == 'robot'
+    assert auth.Verifier({'pilot': 's' * 16}, clock=lambda: 1000.0).verify(op).ok
+    assert voting.auth_op_for('s' * 16, 'operator', True, 'robot')['level'] == 'admin'
