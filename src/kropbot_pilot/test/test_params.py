@@ -3,6 +3,7 @@
 from pathlib import Path
 import subprocess
 import sys
+import time
 
 from kropbot_common.errors import StartupError
 from kropbot_common.params import ParameterError, by_name, check, readme_table_errors
@@ -82,3 +83,28 @@ def test_pilot_modules_need_neither_ros_nor_torch():
     proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 0 and proc.stdout.strip() == 'ok', proc.stderr
+
+
+def test_max_duration_finishes_the_bag_and_ends_the_node(tmp_path):
+    from kropbot_pilot.record_node import RecordNode
+    from rclpy.executors import SingleThreadedExecutor
+
+    context = rclpy.context.Context()
+    rclpy.init(context=context)
+    node = RecordNode(context=context, parameter_overrides=[
+        Parameter('output', value=str(tmp_path / 'timed')),
+        Parameter('max_duration', value=0.3)])
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(node)
+    deadline = time.monotonic() + 10.0
+    while context.ok() and time.monotonic() < deadline:
+        executor.spin_once(timeout_sec=0.1)
+    try:
+        assert not context.ok(), 'max_duration did not end the node'
+        assert node.exit_code == 0
+        assert (tmp_path / 'timed' / 'metadata.yaml').is_file()
+        assert (tmp_path / 'timed' / 'timed_0.mcap').read_bytes()[-8:] == b'\x89MCAP0\r\n'
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.try_shutdown(context=context)
