@@ -3,7 +3,8 @@
 # changed: the venv is only (re)installed when a requirements file changed, and the colcon
 # --symlink-install re-build takes seconds.
 #
-# Usage: tools/setup.sh [test]   ("test" also installs the test tools, Chromium and the web page)
+# Usage: tools/setup.sh [test]   ("test" also installs the test tools, the training stack,
+#                                 Chromium and the web page)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -12,7 +13,10 @@ PY=${PYTHON:-python3}
 want_test=${1:-}
 
 reqs=(requirements.txt)
-[ "$want_test" = test ] && reqs+=(requirements-test.txt requirements-remote.txt)
+# Test mode also installs the desktop client's, the pilot's and the training stack's
+# libraries (torch CPU build, ONNX, matplotlib).
+[ "$want_test" = test ] && reqs+=(requirements-test.txt requirements-remote.txt requirements-pilot.txt
+                                   requirements-train.txt)
 stamp="$VENV/.kropbot-reqs-$(cat "${reqs[@]}" | sha256sum | cut -c1-16)"
 
 if [ ! -x "$VENV/bin/python" ]; then

@@ -1,0 +1,1 @@
+"""KropBot imitation pilot: record, train, pilot."""
