@@ -86,8 +86,15 @@ PARAMETERS = (
     ParamSpec('odom_frame_id', 'odom', 'header.frame_id of odom (sim backend).', read_only=True),
     ParamSpec('base_frame_id', 'base_link', 'child_frame_id of odom (sim backend).',
               read_only=True),
-    ParamSpec('sim_arena_size', 4.0, 'Side of the square simulated arena centred on the odom '
-              'origin, m; its walls stop the sim robot.', 0.5, 100.0, read_only=True),
+    ParamSpec('sim_world', '', "sim backend: the world file (walls, boxes, the stairwell, "
+              "start poses; format in kropbot_sim's README): a path or "
+              "package://<pkg>/<path>; '' = an empty square arena of sim_arena_size.",
+              read_only=True),
+    ParamSpec('sim_start', 0, 'sim backend: index of the start pose in the world file (also '
+              'where sim/reset puts the robot).', 0, 999, read_only=True),
+    ParamSpec('sim_arena_size', 4.0, "Side of the square simulated arena centred on the odom "
+              "origin, m, when sim_world is ''; its walls stop the sim robot.", 0.5, 100.0,
+              read_only=True),
 )
 
 SPECS = {spec.name: spec for spec in PARAMETERS}

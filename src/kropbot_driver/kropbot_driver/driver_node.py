@@ -4,6 +4,7 @@ Thin wiring only: parameters (:mod:`kropbot_driver.config`), mixing
 (:mod:`kropbot_driver.mixing`), backends (:mod:`kropbot_driver.backends`). Topics (relative
 names, ARCHITECTURE.md): subscribes ``cmd_vel`` (geometry_msgs/Twist), publishes ``odom``
 (nav_msgs/Odometry, sim backend only) and ``diagnostics`` (diagnostic_msgs/DiagnosticArray, 1 Hz).
+The sim backend adds ``sim/reset`` and ``sim/set_pose`` (:mod:`kropbot_driver.sim_interface`).
 """
 
 import math
@@ -11,6 +12,7 @@ import time
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Twist
+from kropbot_sim.world import world_from_parameter
 from nav_msgs.msg import Odometry
 from rcl_interfaces.msg import (
     FloatingPointRange,
@@ -28,6 +30,7 @@ from kropbot_driver import config
 from kropbot_driver.backends import BackendError, MotorKitBackend, SimBackend, open_i2c
 from kropbot_driver.kinematics import yaw_to_quaternion
 from kropbot_driver.mixing import MixConfig, mix
+from kropbot_driver.sim_interface import SimInterface
 from kropbot_driver.watchdog import WatchdogError, WatchdogProcess
 
 #: RELIABLE, VOLATILE, KEEP_LAST 10 (shared QoS convention for cmd_vel and odom).
@@ -66,9 +69,14 @@ def make_backend(cfg):
 
     """
     if cfg['backend'] == 'sim':
-        return SimBackend(wheel_separation=cfg['wheel_separation'],
-                          max_wheel_speed=cfg['max_wheel_speed'],
-                          arena_size=cfg['sim_arena_size'], stop_mode=cfg['stop_mode'])
+        try:
+            return SimBackend(wheel_separation=cfg['wheel_separation'],
+                              max_wheel_speed=cfg['max_wheel_speed'],
+                              world=world_from_parameter(cfg['sim_world'],
+                                                         cfg['sim_arena_size']),
+                              start=cfg['sim_start'], stop_mode=cfg['stop_mode'])
+        except ValueError as exc:  # WorldError is a ValueError
+            raise BackendError(str(exc)) from None
     i2c = open_i2c(cfg['i2c_bus'], cfg['i2c_address']) if cfg['i2c_bus'] else None
     return MotorKitBackend(i2c=i2c, address=cfg['i2c_address'], left_motor=cfg['left_motor'],
                            right_motor=cfg['right_motor'], stop_mode=cfg['stop_mode'],
@@ -146,8 +154,10 @@ class DriverNode(Node):
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._sub = self.create_subscription(Twist, 'cmd_vel', self._on_cmd_vel, QOS)
         self._odom_pub = None
+        self._sim = None
         if isinstance(self._backend, SimBackend):
             self._odom_pub = self.create_publisher(Odometry, 'odom', QOS)
+            self._sim = SimInterface(self, self._backend, self.cfg['odom_frame_id'])
         self._diag_pub = self.create_publisher(DiagnosticArray, 'diagnostics', QOS)
         self._timer = self.create_timer(1.0 / self.cfg['update_rate'], self._control_step)
         self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
@@ -287,6 +297,7 @@ class DriverNode(Node):
         self._last_step = now
         if self._odom_pub is not None and self.context.ok():
             self._backend.step(dt)
+            self._sim.after_step()
             self._publish_odom()
 
     def _publish_odom(self):
@@ -329,6 +340,8 @@ class DriverNode(Node):
             'watchdog': self._watchdog_state(),
             'watchdog_trips': str(self._watchdog_trips),
         }
+        if self._sim is not None:
+            self._sim.diagnose(status, pairs)
         status.values = [KeyValue(key=k, value=v) for k, v in pairs.items()]
         return status
 
