@@ -7,6 +7,7 @@ Thin ROS wiring around the pure modules: parameters (:mod:`kropbot_camera.config
 import array
 
 import cv2
+from kropbot_sim.world import WorldError, world_from_parameter
 from nav_msgs.msg import Odometry
 from rcl_interfaces.msg import (
     FloatingPointRange,
@@ -38,6 +39,9 @@ ODOM_QOS = QoSProfile(reliability=ReliabilityPolicy.RELIABLE,
                       durability=DurabilityPolicy.VOLATILE,
                       history=HistoryPolicy.KEEP_LAST, depth=10)
 
+
+#: Sources drawn from the sim world and ``odom``: top-down and first-person.
+SIM_SOURCES = ('sim', 'sim_fpv')
 
 #: Period (s) of the idle timer that lets the executor notice a shutdown it was not woken for.
 SHUTDOWN_POLL_PERIOD = 0.5
@@ -77,11 +81,12 @@ def _explain(exc):
 class CameraNode(Node):
     """Publishes ``camera/image_raw/compressed`` (sensor_msgs/CompressedImage, JPEG).
 
-    Subscribes to ``odom`` (nav_msgs/Odometry) only when ``source`` is ``sim``. Capture and
-    encoding run on a :class:`CaptureLoop` thread that also publishes.
+    Subscribes to ``odom`` (nav_msgs/Odometry) only when ``source`` is ``sim`` or ``sim_fpv``.
+    Capture and encoding run on a :class:`CaptureLoop` thread that also publishes.
 
     Raises:
-        StartupError: if a parameter is invalid (the reason is logged first).
+        StartupError: if a parameter or the sim world file is invalid (the reason is logged
+            first).
 
     """
 
@@ -93,7 +98,11 @@ class CameraNode(Node):
                 values[spec.name] = self.declare_parameter(
                     spec.name, spec.default, _descriptor(spec)).value
             self._config = validate_config(values)
-        except (ParameterException, ConfigError) as exc:
+            world = None
+            if self._config.source in SIM_SOURCES:
+                world = world_from_parameter(self._config.sim_world,
+                                             self._config.sim_arena_size)
+        except (ParameterException, ConfigError, WorldError) as exc:
             self.get_logger().fatal(f'invalid parameter, not starting: {_explain(exc)}')
             self.destroy_node()
             raise StartupError(str(exc)) from None
@@ -102,12 +111,12 @@ class CameraNode(Node):
         self._pose = None
         self._publisher = self.create_publisher(
             CompressedImage, 'camera/image_raw/compressed', IMAGE_QOS)
-        if cfg.source == 'sim':
+        if cfg.source in SIM_SOURCES:
             self.create_subscription(Odometry, 'odom', self._on_odom, ODOM_QOS)
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
         source = make_source(cfg.source, cfg.width, cfg.height, cfg.fps, cfg.retry_period,
                              cfg.sim_arena_size, pose_provider=lambda: self._pose,
-                             report=self._report)
+                             report=self._report, world=world)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         # rclpy's signal handler may wake the executor just before it shuts the context down;
         # the executor then waits again with nothing left to wake it (a race seen under load

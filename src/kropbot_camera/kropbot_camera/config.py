@@ -39,8 +39,9 @@ class ParamSpec:
 PARAMETERS = (
     ParamSpec('source', '0',
               'OpenCV source (device index such as "0", /dev/videoN, file path, URL, or a '
-              'GStreamer pipeline containing "!"), "test_pattern", or "sim" (top-down view of '
-              'the simulated robot from odom)', read_only=True),
+              'GStreamer pipeline containing "!"), "test_pattern", "sim" (top-down view of '
+              'the simulated robot from odom) or "sim_fpv" (what a camera on the simulated '
+              'robot sees)', read_only=True),
     ParamSpec('width', 320, 'published image width (px); frames of another size are resized',
               16, 4096, read_only=True),
     ParamSpec('height', 240, 'published image height (px); frames of another size are resized',
@@ -52,8 +53,11 @@ PARAMETERS = (
     ParamSpec('retry_period', 2.0, 'time between attempts to reopen a failed source (s)',
               0.1, 3600.0, read_only=True),  # held by the source, set when it is made
     ParamSpec('sim_arena_size', 4.0,
-              'side of the square simulated arena centred on the odom origin (m), sim source only',
-              0.5, 100.0, read_only=True),
+              "side of the square simulated arena centred on the odom origin (m) when sim_world "
+              "is '', sim sources only", 0.5, 100.0, read_only=True),
+    ParamSpec('sim_world', '',
+              "sim world file (as the driver's): a path or package://<pkg>/<path>; '' = an "
+              'empty square arena of sim_arena_size; sim sources only', read_only=True),
 )
 
 SPECS = {spec.name: spec for spec in PARAMETERS}
@@ -71,6 +75,7 @@ class CameraConfig:
     frame_id: str
     retry_period: float
     sim_arena_size: float
+    sim_world: str = ''
 
 
 def _check_number(name, value, want_int):
@@ -116,7 +121,11 @@ def validate_config(values):
     for field in fields(CameraConfig):
         name = field.name
         default = SPECS[name].default
-        if isinstance(default, str):
+        if name == 'sim_world':  # '' is a valid value (the empty arena)
+            if not isinstance(merged[name], str):
+                raise ConfigError(f'parameter {name!r} must be a string, got {merged[name]!r}')
+            checked[name] = merged[name].strip()
+        elif isinstance(default, str):
             checked[name] = _check_text(name, merged[name])
         else:
             checked[name] = _check_number(name, merged[name], isinstance(default, int))

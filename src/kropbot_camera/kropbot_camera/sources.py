@@ -1,4 +1,4 @@
-"""Frame sources: OpenCV capture with a retry/loop policy, a test pattern, the sim view.
+"""Frame sources: OpenCV capture with a retry/loop policy, a test pattern, the sim views.
 
 All sources share a two-step interface modelled on ``cv2.VideoCapture.grab``/``retrieve``, so
 the capture loop (:mod:`kropbot_camera.capture`) can stamp a frame right when it is grabbed and
@@ -24,6 +24,7 @@ import time
 import cv2
 import numpy as np
 
+from kropbot_camera.fpv_source import FpvSource
 from kropbot_camera.sim_view import SimView
 
 #: Bits of the frame counter drawn as a black/white strip along the bottom of the test pattern
@@ -165,15 +166,17 @@ class SimSource:
         height: image height (px).
         trail_length: number of past positions kept for the trail.
         trail_step: a position is added to the trail once the robot moved this far (m).
+        world: the :class:`kropbot_sim.world.World` to draw, or None for the empty square arena
+            of ``arena_size``.
 
     """
 
     live = False
 
     def __init__(self, pose_provider, arena_size, width, height, trail_length=400,
-                 trail_step=0.01):
+                 trail_step=0.01, world=None):
         self._pose_provider = pose_provider
-        self.view = SimView(arena_size, width, height)
+        self.view = SimView(arena_size, width, height, world)
         self.trail = deque(maxlen=trail_length)
         self._trail_step = trail_step
         self._pose = None
@@ -379,25 +382,30 @@ class OpenCVSource:
 
 
 def make_source(spec, width, height, fps, retry_period=2.0, arena_size=4.0,
-                pose_provider=None, report=_no_report, clock=time.monotonic):
+                pose_provider=None, report=_no_report, clock=time.monotonic, world=None):
     """Build the source named by the ``source`` parameter.
 
     Args:
-        spec: ``'test_pattern'``, ``'sim'`` or an OpenCV source (see :func:`classify_source`).
+        spec: ``'test_pattern'``, ``'sim'``, ``'sim_fpv'`` or an OpenCV source (see
+            :func:`classify_source`).
         width: image width (px).
         height: image height (px).
         fps: frame rate (Hz), passed to devices.
         retry_period: reopen period for OpenCV sources (s).
         arena_size: sim arena side (m), sim only.
-        pose_provider: callable returning ``(x, y, yaw)`` or None; required for ``'sim'``.
+        pose_provider: callable returning ``(x, y, yaw)`` or None; required for ``'sim'`` and
+            ``'sim_fpv'``.
         report: callable ``(level, message)`` for OpenCV source state changes.
         clock: monotonic clock (s) for the retry policy.
+        world: the sim world (:class:`kropbot_sim.world.World`) of the sim sources; required
+            for ``'sim_fpv'``, None draws the empty arena of ``arena_size`` for ``'sim'``.
 
     Returns:
-        TestPatternSource | SimSource | OpenCVSource
+        TestPatternSource | SimSource | FpvSource | OpenCVSource
 
     Raises:
-        ValueError: if ``spec`` is empty, or ``'sim'`` is asked for without a pose provider.
+        ValueError: if ``spec`` is empty, or a sim source is asked for without a pose provider
+            (or ``'sim_fpv'`` without a world).
 
     """
     spec = spec.strip()
@@ -405,8 +413,12 @@ def make_source(spec, width, height, fps, retry_period=2.0, arena_size=4.0,
         raise ValueError('source must not be empty')
     if spec == 'test_pattern':
         return TestPatternSource(width, height)
-    if spec == 'sim':
+    if spec in ('sim', 'sim_fpv'):
         if pose_provider is None:
-            raise ValueError('the sim source needs a pose provider')
-        return SimSource(pose_provider, arena_size, width, height)
+            raise ValueError(f'the {spec} source needs a pose provider')
+        if spec == 'sim':
+            return SimSource(pose_provider, arena_size, width, height, world=world)
+        if world is None:
+            raise ValueError('the sim_fpv source needs a sim world')
+        return FpvSource(pose_provider, world, width, height)
     return OpenCVSource(spec, width, height, fps, retry_period, report=report, clock=clock)
