@@ -27,6 +27,7 @@ SCENARIOS = {
                                      'p50_ms', 'p95_ms', 'p99_ms', 'gateway_cpu_pct',
                                      'vote_cpu_pct', 'gateway_rss_mb', 'vote_rss_mb',
                                      'client_cpu_pct']),
+    'sim_render': ('First-person render', ['frames', 'startup_s', 'frame_ms', 'frame_cpu_ms']),
     'soak': ('Soak', ['samples', 'rss_mb_start', 'rss_mb_end', 'fds_start', 'fds_end',
                       'threads_start', 'threads_end']),
     'video_fanout': ('Video fan-out', ['viewers', 'stalled', 'fps_min', 'fps_median', 'p50_ms',
