@@ -37,7 +37,7 @@ PARAMETERS = (
           0.5, 100.0),
     Param('rate', 20.0, 'Command publish rate (the driver steps at 20 Hz).', 'Hz', 1.0, 100.0),
     Param('odom_timeout', 0.5, 'Publish nothing while the newest odom is older than this (the '
-          "vote node's teleop override then expires and the robot stops).", 's', 0.05, 10.0),
+          "vote node's teleop override then expires).", 's', 0.05, 10.0),
     Param('max_linear', _DEFAULTS.max_linear, 'Top forward speed.', 'm/s', 0.01, 2.0),
     Param('max_angular', _DEFAULTS.max_angular, 'Top yaw rate.', 'rad/s', 0.1, 10.0),
     Param('noise', _DEFAULTS.noise, 'Wander: standard deviation of the heading-score noise '
