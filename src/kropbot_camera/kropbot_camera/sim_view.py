@@ -158,11 +158,11 @@ class SimView:
         cv2.line(img, _pt(t, 0.0, 0.0), _pt(t, 0.0, GRID_STEP), _Y_AXIS, 1)
         for pit in self.world.pits:
             poly = self._polygon(pit)
-            cv2.fillPoly(img, [poly], _PIT, cv2.LINE_AA)
-            cv2.polylines(img, [poly], True, _PIT_RIM, 1, cv2.LINE_AA)
+            cv2.fillPoly(img, [poly], _PIT)
+            cv2.polylines(img, [poly], True, _PIT_RIM, 1)
         for box in self.world.boxes:
-            cv2.fillPoly(img, [self._polygon(box)], tuple(int(c) for c in box.color[::-1]),
-                         cv2.LINE_AA)
+            # crisp edges: no blended colours that could pass for the robot's body
+            cv2.fillPoly(img, [self._polygon(box)], tuple(int(c) for c in box.color[::-1]))
         wall = max(2, int(round(0.03 * t.scale)))
         cv2.rectangle(img, _pt(t, -hx, hy), _pt(t, hx, -hy), _WALL, wall)
         return img
