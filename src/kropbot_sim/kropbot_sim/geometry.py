@@ -12,8 +12,7 @@ import math
 
 import numpy as np
 
-#: Stand-in for a zero direction component in the slab test (avoids 0/0; a ray parallel to a
-#: slab gets t = ±1e12 m, i.e. always or never inside it).
+#: Direction components smaller than this count as parallel to a slab in the slab test.
 _TINY = 1e-12
 #: Face index of a hit on a rectangle's local x faces (normal ±x) and y faces (normal ±y).
 FACE_X, FACE_Y = 0, 1
@@ -56,6 +55,20 @@ def _rect_sdf(points, rects):
                                                                            0.0)
 
 
+def _slab_interval(origin, direction, half):
+    """Return ``(t_min, t_max)`` where ``|origin + t direction| <= half`` (arrays).
+
+    A ray parallel to the slab (``|direction| < 1e-12``) is inside it for every ``t`` or none.
+    """
+    parallel = np.abs(direction) < _TINY
+    safe = np.where(parallel, 1.0, direction)
+    t1, t2 = (-half - origin) / safe, (half - origin) / safe
+    inside = np.abs(origin) <= half
+    t_min = np.where(parallel, np.where(inside, -np.inf, np.inf), np.minimum(t1, t2))
+    t_max = np.where(parallel, np.where(inside, np.inf, -np.inf), np.maximum(t1, t2))
+    return t_min, t_max
+
+
 def _slab(origins, angles, rects, inflate):
     """Slab test of N rays against K rectangles grown by ``inflate``: see :meth:`box_hits`."""
     centres, half, cos, sin = rects
@@ -63,14 +76,10 @@ def _slab(origins, angles, rects, inflate):
     ux, uy = np.cos(angles)[None, :], np.sin(angles)[None, :]
     c, s = cos[:, None], sin[:, None]
     dx, dy = c * ux + s * uy, -s * ux + c * uy
-    dx = np.where(np.abs(dx) < _TINY, _TINY, dx)
-    dy = np.where(np.abs(dy) < _TINY, _TINY, dy)
     hx = half[:, 0:1] + inflate
     hy = half[:, 1:2] + inflate
-    t1, t2 = (-hx - ox) / dx, (hx - ox) / dx
-    t3, t4 = (-hy - oy) / dy, (hy - oy) / dy
-    tminx, tmaxx = np.minimum(t1, t2), np.maximum(t1, t2)
-    tminy, tmaxy = np.minimum(t3, t4), np.maximum(t3, t4)
+    tminx, tmaxx = _slab_interval(ox, dx, hx)
+    tminy, tmaxy = _slab_interval(oy, dy, hy)
     t_near = np.maximum(tminx, tminy)
     t_far = np.minimum(tmaxx, tmaxy)
     hit = (t_near <= t_far) & (t_far >= 0.0)
