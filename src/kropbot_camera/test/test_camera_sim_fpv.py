@@ -61,11 +61,12 @@ def test_sim_fpv_follows_odom_and_shows_the_pit_dark(start_node, ros, wait_for):
     assert 'Traceback' not in node.log()
 
 
-def test_bad_sim_world_exits_with_a_clear_message(start_node, tmp_path):
+def test_bad_sim_world_exits_1_with_one_fatal_line(start_node, tmp_path):
     world = tmp_path / 'w.yaml'
     world.write_text('kropbot_sim_world: 1\npits: [{center: [0, 0], size: [1, 1]}]\n')
     node = start_node('kropbot_camera', 'camera_node', 'camera', params={
         'source': 'sim_fpv', 'sim_world': str(world)})
-    assert node.proc.wait(20) != 0
+    assert node.proc.wait(20) == 1
     log = node.log()
+    assert log.count('FATAL') == 1 and 'cannot start: sim_world: w.yaml' in log
     assert "starts[0]: (0, 0) is inside pit 'pit 1'" in log and 'Traceback' not in log

@@ -118,12 +118,13 @@ def test_wall_pit_and_reset(start_node, ros, wait_for, tmp_path):
     ('kropbot_sim_world: 1\nboxes: [{center: [0, 0]}]\n', 'boxes[0]: missing size'),
     (None, 'cannot read sim world'),
 ])
-def test_bad_world_exits_with_a_clear_message(start_node, tmp_path, world_text, fragment):
+def test_bad_world_exits_1_with_one_fatal_line(start_node, tmp_path, world_text, fragment):
     world = tmp_path / 'world.yaml'
     if world_text is not None:
         world.write_text(world_text)
     proc = start_node('kropbot_driver', 'driver_node', 'driver',
                       params={'backend': 'sim', 'sim_world': str(world)})
-    assert proc.proc.wait(15.0) != 0
+    assert proc.proc.wait(15.0) == 1
     log = proc.log()
-    assert 'cannot start' in log and fragment in log and 'Traceback' not in log
+    assert log.count('FATAL') == 1 and 'cannot start' in log and fragment in log
+    assert 'Traceback' not in log
