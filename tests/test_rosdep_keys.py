@@ -39,6 +39,7 @@ VERIFIED_KEYS = {
     'std_msgs': f'{_JAZZY} (repository common_interfaces)',
     'nav_msgs': f'{_JAZZY} (repository common_interfaces)',
     'diagnostic_msgs': f'{_JAZZY} (repository common_interfaces)',
+    'std_srvs': f'{_JAZZY} (repository common_interfaces)',
     'ament_index_python': f'{_JAZZY} (repository ament_index)',
     'launch': f'{_JAZZY} (repository launch)',
     'launch_ros': f'{_JAZZY} (repository launch_ros)',

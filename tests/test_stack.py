@@ -131,3 +131,29 @@ def test_status_is_valid_json_at_2_hz(core, ros, wait_for):
     body = json.loads(status[-1][1].data)
     assert body['voters'] == 0 and not body['operator']
     assert math.isclose(body['command']['linear'], 0.0)
+
+
+def test_falls_reach_crowd_status(start_node, ros, wait_for, tmp_path):
+    """Issue 11: the crowd drives into the stairwell; crowd/status counts the fall."""
+    import json
+    world = tmp_path / 'world.yaml'
+    world.write_text(yaml.safe_dump({
+        'kropbot_sim_world': 1, 'name': 'pit ahead',
+        'pits': [{'name': 'stairwell', 'center': [0.5, 0.0], 'size': [0.4, 1.0]}],
+        'starts': [[0.0, 0.0, 0.0]]}))   # facing the pit, 0.3 m to its edge
+    status = ros.collect(String, 'crowd/status')
+    pub = ros.node.create_publisher(TwistStamped, 'crowd/vote', 100)
+
+    def falls():
+        return json.loads(status[-1][1].data).get('falls', 'missing') if status else 'missing'
+
+    start_node('kropbot_vote', 'vote_node', 'vote')
+    wait_for(lambda: status, 15, message='crowd/status')
+    assert falls() is None                          # no sim driver yet: null
+    start_node('kropbot_driver', 'driver_node', 'driver', params={'sim_world': str(world)})
+    wait_for(lambda: falls() == 0, 15, message='falls 0 from the sim driver')
+
+    def crowd_forward():
+        vote(pub, 'alice', 0.3)
+        return falls() == 1
+    wait_for(crowd_forward, 15, period=0.1, message='the fall counted in crowd/status')

@@ -55,6 +55,7 @@ const status = createStatusPanel({
   drivers: $('drivers'),
   operator: $('operator'),
   strategy: $('strategy'),
+  falls: $('falls'),
   histogram: $('histogram'),
   arrow: $('command-arrow'),
   arrowLine: $('arrow-line'),

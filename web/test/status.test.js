@@ -67,6 +67,15 @@ describe('statusView', () => {
     expect(v.operator).toBe(true);
     expect(v.bin).toBe('forward');
     expect(v.arrow.length).toBeCloseTo(Math.hypot(0.5, 0.1));
+    expect(v.falls).toBeNull(); // no sim
+  });
+
+  it('takes the sim fall count only as a non-negative integer', () => {
+    expect(statusView({ falls: 0 }).falls).toBe(0);
+    expect(statusView({ falls: 7 }).falls).toBe(7);
+    for (const bad of [null, -1, 1.5, '3', NaN, Infinity, 2 ** 60, {}]) {
+      expect(statusView({ falls: bad }).falls).toBeNull();
+    }
   });
 
   it('tolerates garbage', () => {

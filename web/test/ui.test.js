@@ -148,10 +148,11 @@ describe('gamepad', () => {
 describe('status panel', () => {
   function setup() {
     const els = {
-      drivers: el('span'), operator: el(), strategy: el(), histogram: el('ul'),
+      drivers: el('span'), operator: el(), strategy: el(), falls: el(), histogram: el('ul'),
       arrow: svg('svg'), arrowLine: svg('line'), arrowHead: svg('polygon'), commandText: el(),
     };
     els.operator.hidden = true;
+    els.falls.hidden = true;
     const limits = [];
     const panel = createStatusPanel(els, { onLimits: (l) => limits.push(l) });
     return { els, panel, limits };
@@ -173,6 +174,7 @@ describe('status panel', () => {
     expect(els.drivers.dataset.updates).toBe('1');
     expect(els.operator.hidden).toBe(false);
     expect(els.strategy.textContent).toBe('strategy: mean');
+    expect(els.falls.hidden).toBe(true); // no falls key: no sim, nothing shown
     const row = (n) => els.histogram.querySelector(`[data-testid="hist-${n}"]`);
     expect(row('forward').getAttribute('aria-label')).toBe('forward: 2');
     expect(row('forward').classList.contains('winner')).toBe(true);
@@ -186,6 +188,18 @@ describe('status panel', () => {
     expect(els.commandText.textContent).toBe('forward — 0.30 m/s, 0.00 rad/s');
     expect(els.arrow.getAttribute('aria-label')).toBe('fused command: forward — 0.30 m/s, 0.00 rad/s');
     expect(limits).toEqual([{ maxLinear: 0.3, maxAngular: 1.5 }]);
+  });
+
+  it('shows the sim fall count, and hides it again without a sim', () => {
+    const { els, panel } = setup();
+    panel.render({ voters: 0, falls: 0 });
+    expect(els.falls.hidden).toBe(false);
+    expect(els.falls.textContent).toBe('falls: 0');
+    panel.render({ voters: 1, falls: 2 });
+    expect(els.falls.textContent).toBe('falls: 2');
+    panel.render({ voters: 1, falls: null });
+    expect(els.falls.hidden).toBe(true);
+    expect(els.falls.textContent).toBe('');
   });
 
   it('ignores an unparsable status and counts only rendered ones', () => {

@@ -4,6 +4,7 @@ Usage (on a ROS 2 Jazzy/Kilted install, after ``colcon build``)::
 
     ros2 launch kropbot_bringup robot.launch.py                 # real robot (MotorHAT + camera)
     ros2 launch kropbot_bringup robot.launch.py sim:=true       # simulated drive and camera
+    ros2 launch kropbot_bringup robot.launch.py sim:=true sim_view:=fpv   # first-person camera
     ros2 launch kropbot_bringup robot.launch.py bridge:=rosbridge video:=web_video_server
     ros2 launch kropbot_bringup robot.launch.py relay:=tcp/relay.example.org:7447  # + cloud relay
 
@@ -16,10 +17,12 @@ of the gateway's limits: LAN or trusted setups only (kropbot_gateway/doc/gateway
 runner ``tools/run`` defaults to 127.0.0.1 (a development machine): set it explicitly either way.
 
 Every node reads its parameters from ``params_file`` (default ``config/robot.yaml`` of this
-package, keyed by node name); ``sim:=true`` overlays ``config/sim.yaml``. Every node is
-respawned ``respawn_delay`` s after it dies (``respawn:=false`` turns that off). The ROS-less
-runner (``tools/run``: supervisord, configured from the ``Procfile``) starts the same
-executables with the same files; the test ``test_launch.py`` keeps the two in agreement.
+package, keyed by node name); ``sim:=true`` overlays ``config/sim.yaml``, and
+``sim_view:=fpv`` then ``config/sim_fpv.yaml`` (the camera on the simulated robot instead of the
+top-down view; both draw ``config/sim_world.yaml``). Every node is respawned ``respawn_delay``
+s after it dies (``respawn:=false`` turns that off). The ROS-less runner (``tools/run``:
+supervisord, configured from the ``Procfile``) starts the same executables with the same
+files; the test ``test_launch.py`` keeps the two in agreement.
 """
 
 from launch import LaunchDescription
@@ -42,8 +45,13 @@ def _true(context, name):
 def _launch_setup(context):
     share = FindPackageShare('kropbot_bringup')
     params = [LaunchConfiguration('params_file')]
+    sim_view = LaunchConfiguration('sim_view').perform(context)
+    if sim_view not in ('top', 'fpv'):
+        raise ValueError(f"sim_view must be 'top' or 'fpv', got {sim_view!r}")
     if _true(context, 'sim'):
         params.append(PathJoinSubstitution([share, 'config', 'sim.yaml']))
+        if sim_view == 'fpv':
+            params.append(PathJoinSubstitution([share, 'config', 'sim_fpv.yaml']))
     port = int(LaunchConfiguration('port').perform(context))
     page_port = int(LaunchConfiguration('page_port').perform(context))
     address = LaunchConfiguration('address')
@@ -118,6 +126,10 @@ def generate_launch_description():
             'sim', default_value='false',
             description='true: simulated drive (odom) and a camera drawing the simulated robot '
                         'instead of the MotorHAT and the camera device'),
+        DeclareLaunchArgument(
+            'sim_view', default_value='top',
+            description="with sim:=true, what the camera shows: 'top' (the arena from above) or "
+                        "'fpv' (what a camera on the simulated robot sees)"),
         DeclareLaunchArgument(
             'params_file', default_value=default_params,
             description='YAML file with the parameters of every node, keyed by node name'),

@@ -30,8 +30,8 @@ OPTIONAL_PACKAGES = {('rosbridge_server', 'rosbridge_websocket'),
 # Ours but started only on request (relay:=...), so not in the Procfile nor robot.yaml.
 CONDITIONAL_NODES = {('kropbot_relay', 'relay_link')}
 OPTIONAL_PACKAGES |= CONDITIONAL_NODES
-REQUIRED_ARGS = {'sim', 'params_file', 'port', 'page_port', 'address', 'bridge', 'video',
-                 'relay', 'respawn', 'respawn_delay'}
+REQUIRED_ARGS = {'sim', 'sim_view', 'params_file', 'port', 'page_port', 'address', 'bridge',
+                 'video', 'relay', 'respawn', 'respawn_delay'}
 
 
 def _kwargs(call):
@@ -122,6 +122,7 @@ def test_config_paths_exist_and_are_installed(tree):
         literal = [ast.literal_eval(p) for p in parts if isinstance(p, ast.Constant)]
         joined.append(literal)
     assert ['config', 'robot.yaml'] in joined and ['config', 'sim.yaml'] in joined
+    assert ['config', 'sim_fpv.yaml'] in joined
     for parts in joined:
         assert (PKG.joinpath(*parts)).exists(), parts
     setup_py = (PKG / 'setup.py').read_text()
@@ -230,7 +231,7 @@ def test_every_launch_node_is_respawned(tree):
 
 def test_setup_cfg_installs_scripts_where_ros2_run_finds_them():
     for package in ('kropbot_common', 'kropbot_camera', 'kropbot_vote', 'kropbot_gateway',
-                    'kropbot_driver', 'kropbot_bringup'):
+                    'kropbot_driver', 'kropbot_bringup', 'kropbot_sim'):
         cfg = configparser.ConfigParser()
         cfg.read(SRC / package / 'setup.cfg')
         assert cfg['install']['install_scripts'] == f'$base/lib/{package}'

@@ -10,7 +10,9 @@ from dataclasses import asdict
 import sys
 
 import cv2
+from kropbot_common.errors import StartupError
 from kropbot_common.ros import declare_parameters, run_node, set_parameters_callback
+from kropbot_sim.world import WorldError, world_from_parameter
 from nav_msgs.msg import Odometry
 from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage
@@ -21,20 +23,22 @@ from kropbot_camera.encode import JPEG_FORMAT
 from kropbot_camera.params import PARAMETERS
 from kropbot_camera.qos import IMAGE_QOS, ODOM_QOS
 from kropbot_camera.sim_view import yaw_from_quaternion
-from kropbot_camera.sources import make_source
+from kropbot_camera.sources import SIM_SOURCES, make_source
 
 
 class CameraNode(Node):
     """Publishes ``camera/image_raw/compressed`` (sensor_msgs/CompressedImage, JPEG).
 
-    Subscribes to ``odom`` (nav_msgs/Odometry) only when ``source`` is ``sim``. Capture and
-    encoding run on a :class:`CaptureLoop` thread that also publishes.
+    Subscribes to ``odom`` (nav_msgs/Odometry) only when ``source`` is ``sim`` or ``sim_fpv``.
+    Capture and encoding run on a :class:`CaptureLoop` thread that also publishes.
 
     Args:
         **kwargs: passed to ``rclpy.node.Node`` (``context``, ``parameter_overrides``, ...).
 
     Raises:
         kropbot_common.params.ParameterError: a parameter is invalid (the message names it).
+        kropbot_common.errors.StartupError: a sim source's world file (``sim_world``) cannot be
+            read or is invalid (the message names the file, key and rule).
 
     """
 
@@ -42,16 +46,22 @@ class CameraNode(Node):
         super().__init__('camera', **kwargs)
         self._config = validate_config(declare_parameters(self, PARAMETERS))
         cfg = self._config
+        world = None
+        if cfg.source in SIM_SOURCES:
+            try:
+                world = world_from_parameter(cfg.sim_world, cfg.sim_arena_size)
+            except WorldError as exc:
+                raise StartupError(f'sim_world: {exc}') from None
         self._closing = False
         self._pose = None
         self._publisher = self.create_publisher(
             CompressedImage, 'camera/image_raw/compressed', IMAGE_QOS)
-        if cfg.source == 'sim':
+        if cfg.source in SIM_SOURCES:
             self.create_subscription(Odometry, 'odom', self._on_odom, ODOM_QOS)
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
         source = make_source(cfg.source, cfg.width, cfg.height, cfg.fps, cfg.retry_period,
                              cfg.sim_arena_size, pose_provider=lambda: self._pose,
-                             report=self._report)
+                             report=self._report, world=world)
         self.add_on_set_parameters_callback(set_parameters_callback(PARAMETERS, self._apply))
         self._capture = CaptureLoop(source, lambda: self._config, self._publish,
                                     stamp_clock=lambda: self.get_clock().now().to_msg(),
@@ -106,7 +116,7 @@ class CameraNode(Node):
 
 
 def main(args=None):
-    """Run the camera node until SIGINT/SIGTERM; return 1 if a parameter is invalid."""
+    """Run the camera node until SIGINT/SIGTERM; return 1 on a bad parameter or world file."""
     return run_node(CameraNode, args, name='camera')
 
 

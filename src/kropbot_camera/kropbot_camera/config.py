@@ -32,6 +32,7 @@ class CameraConfig:
     frame_id: str
     retry_period: float
     sim_arena_size: float
+    sim_world: str
 
 
 def validate_config(values):
@@ -43,7 +44,8 @@ def validate_config(values):
 
     Returns:
         CameraConfig: the validated values (ints for width/height/jpeg_quality, floats for
-        fps/retry_period/sim_arena_size, stripped strings).
+        fps/retry_period/sim_arena_size, stripped strings; ``sim_world`` may be ``''``, the
+        empty arena).
 
     Raises:
         ConfigError: naming the first invalid parameter, e.g.
@@ -58,6 +60,6 @@ def validate_config(values):
         checked = check_values(PARAMETERS, values)
     except ParameterError as exc:
         raise ConfigError(str(exc)) from None
-    for name in _NON_EMPTY:
+    for name in (*_NON_EMPTY, 'sim_world'):
         checked[name] = checked[name].strip()
     return CameraConfig(**checked)

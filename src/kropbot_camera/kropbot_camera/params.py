@@ -13,8 +13,8 @@ from kropbot_common.params import Param
 PARAMETERS = (
     Param('source', '0', 'what to capture: an OpenCV source (device index such as `0`, '
           '`/dev/videoN`, file path, URL, or a GStreamer pipeline containing `!`), '
-          '`test_pattern`, or `sim` (top-down view of the simulated robot from `odom`); '
-          'see Sources'),
+          '`test_pattern`, `sim` (top-down view of the simulated robot from `odom`) or '
+          '`sim_fpv` (what a camera on the simulated robot sees); see Sources'),
     Param('width', 320, 'published image width; frames of another size are resized', 'px',
           16, 4096),
     Param('height', 240, 'published image height; frames of another size are resized', 'px',
@@ -28,6 +28,9 @@ PARAMETERS = (
     Param('retry_period', 2.0, 'time between attempts to reopen a failed source', 's', 0.1,
           3600.0),
     Param('sim_arena_size', 4.0, 'side of the square simulated arena centred on the odom '
-          "origin, `sim` source only (same parameter as the driver's sim backend)", 'm', 0.5,
-          100.0),
+          "origin when `sim_world` is `''`, sim sources only (same parameter as the driver's "
+          'sim backend)', 'm', 0.5, 100.0),
+    Param('sim_world', '', "sim world file, the driver's (walls, boxes, the stairwell): a path "
+          "or `package://<pkg>/<path>`; `''` = an empty square arena of `sim_arena_size`; sim "
+          'sources only'),
 )

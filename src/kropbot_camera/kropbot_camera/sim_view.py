@@ -5,15 +5,18 @@ World → pixel transform (see :class:`ViewTransform`): the odom origin is the i
 
     u = width / 2 + scale * x        v = height / 2 - scale * y
 
-with ``scale`` (px/m) chosen so the whole arena (a square of side ``arena_size`` centred on the
-origin, walls at ±arena_size/2, see the shared conventions) plus a 5 % margin fits the shorter
-image side. Yaw is counter-clockwise from +x (REP 103), so it turns counter-clockwise on screen.
+with ``scale`` (px/m) chosen so the whole arena (centred on the origin, walls at ±size/2; the
+longer side of a sim world's arena, or a square of side ``arena_size``) plus a 5 % margin fits
+the shorter image side. Yaw is counter-clockwise from +x (REP 103), so it turns
+counter-clockwise on screen. The sim world's boxes are drawn in their colours, its pits black
+with a yellow rim (the stairwell).
 """
 
 from dataclasses import dataclass
 import math
 
 import cv2
+from kropbot_sim.world import empty_world
 import numpy as np
 
 #: Grid spacing on the floor (m).
@@ -35,6 +38,8 @@ _ARROW = (255, 255, 255)
 _TEXT = (230, 230, 230)
 _X_AXIS = (0, 0, 200)
 _Y_AXIS = (0, 200, 0)
+_PIT = (0, 0, 0)
+_PIT_RIM = (0, 200, 255)
 
 
 @dataclass(frozen=True)
@@ -104,38 +109,62 @@ def _label(img, text):
     cv2.putText(img, text, (3, th + 2), cv2.FONT_HERSHEY_SIMPLEX, 0.4, _TEXT, 1, cv2.LINE_AA)
 
 
+def _corners(rect):
+    """Return the 4 corners ``(x, y)`` (m) of a box or pit of a sim world, counter-clockwise."""
+    c, s = math.cos(rect.yaw), math.sin(rect.yaw)
+    hx, hy = rect.size[0] / 2.0, rect.size[1] / 2.0
+    return [(rect.center[0] + c * a - s * b, rect.center[1] + s * a + c * b)
+            for a, b in ((-hx, -hy), (hx, -hy), (hx, hy), (-hx, hy))]
+
+
 class SimView:
-    """Draws frames of the simulated robot; the static floor, grid and walls are drawn once.
+    """Draws frames of the simulated robot; the static floor, grid, walls, boxes and pits once.
 
     Args:
-        arena_size: side of the square arena centred on the odom origin (m).
+        arena_size: side of the square arena centred on the odom origin (m), used when
+            ``world`` is None.
         width: image width (px).
         height: image height (px).
+        world: a :class:`kropbot_sim.world.World` to draw (its boxes and pits), or None for
+            the empty square arena.
 
     Raises:
         ValueError: if an argument is not positive.
 
     """
 
-    def __init__(self, arena_size, width, height):
-        self.arena_size = float(arena_size)
-        self.transform = make_transform(arena_size, width, height)
+    def __init__(self, arena_size, width, height, world=None):
+        self.world = world if world is not None else empty_world(arena_size)
+        self.arena_size = float(max(self.world.size))
+        self.transform = make_transform(self.arena_size, width, height)
         self._background = self._draw_background()
+
+    def _polygon(self, rect):
+        u, v = self.transform.to_pixel(*np.array(_corners(rect)).T)
+        return np.round(np.stack([u, v], axis=1)).astype(np.int32)
 
     def _draw_background(self):
         t = self.transform
         img = np.full((t.height, t.width, 3), _OUTSIDE, np.uint8)
-        half = self.arena_size / 2.0
-        cv2.rectangle(img, _pt(t, -half, half), _pt(t, half, -half), _FLOOR, cv2.FILLED)
-        n = int(math.floor(half / GRID_STEP + 1e-9))
-        for i in range(-n, n + 1):
-            c = i * GRID_STEP
-            cv2.line(img, _pt(t, c, -half), _pt(t, c, half), _GRID, 1)
-            cv2.line(img, _pt(t, -half, c), _pt(t, half, c), _GRID, 1)
+        hx, hy = self.world.half_extent
+        cv2.rectangle(img, _pt(t, -hx, hy), _pt(t, hx, -hy), _FLOOR, cv2.FILLED)
+        for i in range(-int(math.floor(hx / GRID_STEP + 1e-9)),
+                       int(math.floor(hx / GRID_STEP + 1e-9)) + 1):
+            cv2.line(img, _pt(t, i * GRID_STEP, -hy), _pt(t, i * GRID_STEP, hy), _GRID, 1)
+        for i in range(-int(math.floor(hy / GRID_STEP + 1e-9)),
+                       int(math.floor(hy / GRID_STEP + 1e-9)) + 1):
+            cv2.line(img, _pt(t, -hx, i * GRID_STEP), _pt(t, hx, i * GRID_STEP), _GRID, 1)
         cv2.line(img, _pt(t, 0.0, 0.0), _pt(t, GRID_STEP, 0.0), _X_AXIS, 1)
         cv2.line(img, _pt(t, 0.0, 0.0), _pt(t, 0.0, GRID_STEP), _Y_AXIS, 1)
+        for pit in self.world.pits:
+            poly = self._polygon(pit)
+            cv2.fillPoly(img, [poly], _PIT)
+            cv2.polylines(img, [poly], True, _PIT_RIM, 1)
+        for box in self.world.boxes:
+            # crisp edges: no blended colours that could pass for the robot's body
+            cv2.fillPoly(img, [self._polygon(box)], tuple(int(c) for c in box.color[::-1]))
         wall = max(2, int(round(0.03 * t.scale)))
-        cv2.rectangle(img, _pt(t, -half, half), _pt(t, half, -half), _WALL, wall)
+        cv2.rectangle(img, _pt(t, -hx, hy), _pt(t, hx, -hy), _WALL, wall)
         return img
 
     def draw(self, pose, trail=()):

@@ -9,20 +9,27 @@ skip decoding frames it will not publish:
 * ``retrieve() -> numpy.ndarray | None``: the grabbed frame as an HxWx3 (or grey/BGRA) uint8
   array, or None if decoding it failed.
 * ``live``: True when the source paces itself (read it continuously and drop early frames),
-  False when the caller paces it (files, test pattern, sim).
+  False when the caller paces it (files, test pattern, sim views).
 * ``close()``: release the device; safe to call twice.
 
 Implementations: :class:`~kropbot_camera.opencv_source.OpenCVSource` (devices, files, URLs,
-GStreamer; retry/loop policy), :class:`~kropbot_camera.pattern.TestPatternSource` and
-:class:`~kropbot_camera.sim_source.SimSource`. No ROS imports: the node passes plain callables
-(pose provider, report function).
+GStreamer; retry/loop policy), :class:`~kropbot_camera.pattern.TestPatternSource`, and the
+sim views of the world file (:mod:`kropbot_sim.world`) from ``odom``:
+:class:`~kropbot_camera.sim_source.SimSource` (``sim``, top-down) and
+:class:`~kropbot_camera.fpv_source.FpvSource` (``sim_fpv``, first-person). No ROS imports: the
+node passes plain callables (pose provider, report function) and the loaded world.
 """
 
 import time
 
+from kropbot_camera.fpv_source import FpvSource
 from kropbot_camera.opencv_source import OpenCVSource
 from kropbot_camera.pattern import TestPatternSource
 from kropbot_camera.sim_source import SimSource
+
+#: ``source`` values drawn from the sim world and ``odom`` (top-down, first-person): the node
+#: loads ``sim_world`` and subscribes to ``odom`` for them.
+SIM_SOURCES = ('sim', 'sim_fpv')
 
 
 def _no_report(level, message):
@@ -30,7 +37,7 @@ def _no_report(level, message):
 
 
 def make_source(spec, width, height, fps, retry_period=2.0, arena_size=4.0,
-                pose_provider=None, report=_no_report, clock=time.monotonic):
+                pose_provider=None, report=_no_report, clock=time.monotonic, world=None):
     """Build the source named by the ``source`` parameter.
 
     Args:
@@ -41,15 +48,19 @@ def make_source(spec, width, height, fps, retry_period=2.0, arena_size=4.0,
         fps: frame rate (Hz), passed to devices.
         retry_period: reopen period for OpenCV sources (s).
         arena_size: sim arena side (m), sim only.
-        pose_provider: callable returning ``(x, y, yaw)`` or None; required for ``'sim'``.
+        pose_provider: callable returning ``(x, y, yaw)`` or None; required for ``'sim'`` and
+            ``'sim_fpv'``.
         report: callable ``(level, message)`` for OpenCV source state changes.
         clock: monotonic clock (s) for the retry policy.
+        world: the sim world (:class:`kropbot_sim.world.World`) of the sim sources; required
+            for ``'sim_fpv'``, None draws the empty arena of ``arena_size`` for ``'sim'``.
 
     Returns:
-        TestPatternSource | SimSource | OpenCVSource
+        TestPatternSource | SimSource | FpvSource | OpenCVSource
 
     Raises:
-        ValueError: if ``spec`` is empty, or ``'sim'`` is asked for without a pose provider.
+        ValueError: if ``spec`` is empty, or a sim source is asked for without a pose provider
+            (or ``'sim_fpv'`` without a world).
 
     """
     spec = spec.strip()
@@ -57,8 +68,12 @@ def make_source(spec, width, height, fps, retry_period=2.0, arena_size=4.0,
         raise ValueError('source must not be empty')
     if spec == 'test_pattern':
         return TestPatternSource(width, height)
-    if spec == 'sim':
+    if spec in SIM_SOURCES:
         if pose_provider is None:
-            raise ValueError('the sim source needs a pose provider')
-        return SimSource(pose_provider, arena_size, width, height)
+            raise ValueError(f'the {spec} source needs a pose provider')
+        if spec == 'sim':
+            return SimSource(pose_provider, arena_size, width, height, world=world)
+        if world is None:
+            raise ValueError('the sim_fpv source needs a sim world')
+        return FpvSource(pose_provider, world, width, height)
     return OpenCVSource(spec, width, height, fps, retry_period, report=report, clock=clock)

@@ -25,7 +25,7 @@ def test_defaults_are_valid():
     cfg = validate_config({})
     assert cfg == CameraConfig(source='0', width=320, height=240, fps=10.0, jpeg_quality=60,
                                frame_id='camera_optical_frame', retry_period=2.0,
-                               sim_arena_size=4.0)
+                               sim_arena_size=4.0, sim_world='')
 
 
 def test_every_default_lies_in_its_range():

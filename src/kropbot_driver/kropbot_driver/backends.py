@@ -1,5 +1,8 @@
 """Motor backends: the real Adafruit MotorHAT (``MotorKitBackend``) and a simulation.
 
+The simulation (``SimBackend``) lives in :mod:`kropbot_driver.sim_backend` and is re-exported
+here.
+
 Both expose the same small interface, used by the node's control loop:
 
 - ``set_throttles(left, right)``: throttles in [-1, 1]; 0.0 means "stop" and is applied per
@@ -13,16 +16,20 @@ Both expose the same small interface, used by the node's control loop:
 touch them.
 """
 
-import math
+from kropbot_common.errors import StartupError
 
-from kropbot_driver import kinematics
 from kropbot_driver.config import FAKE_BUS_PREFIX, check_i2c_bus
-from kropbot_driver.mixing import clamp_unit, throttles_to_wheel_speeds
+from kropbot_driver.mixing import clamp_unit
 from kropbot_driver.params import STOP_MODES
+from kropbot_driver.sim_backend import SimBackend  # noqa: F401 - re-exported
 
 
-class BackendError(RuntimeError):
-    """The motor hardware could not be opened or configured (clear, one-line message)."""
+class BackendError(StartupError):
+    """The motor hardware or the sim world could not be opened (clear, one-line message).
+
+    A :class:`kropbot_common.errors.StartupError`: raised while the node starts, ``run_node``
+    logs it as one FATAL line and exits 1.
+    """
 
 
 def open_i2c(spec, address=0x60):
@@ -160,75 +167,3 @@ class MotorKitBackend:
     def close(self):
         """Release the motors; the backend must not be used afterwards."""
         self.release()
-
-
-class SimBackend:
-    """A simulated differential-drive robot in a square arena with walls.
-
-    The throttles are turned into wheel speeds (``throttle * max_wheel_speed``, m/s) and
-    integrated by :meth:`step` along the exact arc (:mod:`kropbot_driver.kinematics`). The robot
-    starts at the origin facing +x. Its centre stays at least ``margin`` m inside the walls.
-
-    Args:
-        wheel_separation: m.
-        max_wheel_speed: m/s at throttle 1.0.
-        arena_size: side of the square arena centred on the origin, m.
-        margin: distance kept between the robot centre and the walls, m (default: half the
-            wheel separation, the robot's half width).
-        stop_mode: ``'brake'`` or ``'coast'`` (both stop the simulated robot at once).
-
-    """
-
-    name = 'sim'
-    hardware_id = 'sim'
-
-    def __init__(self, *, wheel_separation=0.12, max_wheel_speed=0.5, arena_size=4.0,
-                 margin=None, stop_mode='brake'):
-        if not (wheel_separation > 0 and max_wheel_speed > 0 and arena_size > 0):
-            raise ValueError('wheel_separation, max_wheel_speed and arena_size must be > 0')
-        self.wheel_separation = float(wheel_separation)
-        self.max_wheel_speed = float(max_wheel_speed)
-        margin = self.wheel_separation / 2.0 if margin is None else float(margin)
-        self.half_extent = max(0.0, arena_size / 2.0 - margin)
-        self.stop_mode = _check_stop_mode(stop_mode)
-        self.pose = kinematics.Pose2D()
-        self.linear = 0.0
-        self.angular = 0.0
-        self.blocked = False
-        self.throttles = (None, None)
-
-    def set_throttles(self, left, right):
-        """Set wheel throttles (clamped to [-1, 1]; NaN is treated as 0.0)."""
-        left, right = _safe_throttle(left), _safe_throttle(right)
-        stop = 0.0 if self.stop_mode == 'brake' else None
-        self.throttles = (stop if left == 0.0 else left, stop if right == 0.0 else right)
-
-    def stop(self):
-        """Stop both wheels."""
-        self.set_throttles(0.0, 0.0)
-
-    def release(self):
-        """Turn both (simulated) motors off."""
-        self.throttles = (None, None)
-
-    def close(self):
-        """Release the motors."""
-        self.release()
-
-    def wheel_speeds(self):
-        """Return ``(left, right)`` wheel speeds in m/s for the current throttles."""
-        return throttles_to_wheel_speeds(*self.throttles, self.max_wheel_speed)
-
-    def step(self, dt):
-        """Advance the simulation by ``dt`` s; return the new :class:`~.kinematics.Pose2D`.
-
-        Afterwards ``linear`` (m/s, actually achieved) and ``angular`` (rad/s) describe the
-        motion in ``base_link`` and ``blocked`` tells whether a wall stopped the robot.
-        """
-        if not (dt > 0 and math.isfinite(dt)):
-            return self.pose
-        linear, angular = kinematics.body_twist(*self.wheel_speeds(), self.wheel_separation)
-        self.pose, self.linear, self.blocked = kinematics.step(
-            self.pose, linear, angular, dt, self.half_extent)
-        self.angular = angular
-        return self.pose

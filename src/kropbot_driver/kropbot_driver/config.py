@@ -4,7 +4,10 @@ The schema (names, defaults, units, ranges, read-only flags) is
 :data:`kropbot_driver.params.PARAMETERS`. :func:`check_parameter` validates one value against
 it plus the per-parameter rules it cannot express (``i2c_bus`` syntax, frame ids);
 :func:`check_config` validates a whole set, including the rules that involve several
-parameters (distinct motors, ``update_rate`` against the timeouts).
+parameters (distinct motors, ``update_rate`` against the timeouts, ``sim_start`` of the empty
+arena). Whether ``sim_world`` names a readable, valid world with ``sim_start + 1`` start poses
+is checked when the sim backend loads it (:mod:`kropbot_sim.world`; a
+:class:`~kropbot_driver.backends.BackendError` at start-up).
 """
 
 import re
@@ -94,6 +97,10 @@ def check_config(values):
             errors.append(f'update_rate ({values["update_rate"]} Hz) must be >= 2 / '
                           f'watchdog_timeout ({values["watchdog_timeout"]} s): the control loop '
                           f'feeds the watchdog once per period')
+        if (values['backend'] == 'sim' and not values['sim_world'].strip()
+                and values['sim_start'] != 0):
+            errors.append(f"sim_start ({values['sim_start']}) must be 0 when sim_world is '' "
+                          f'(the empty arena has one start pose, the origin facing +x)')
     if errors:
         raise ConfigError('; '.join(errors))
     return {name: float(values[name]) if spec.kind == 'float' else values[name]

@@ -6,7 +6,8 @@ gating), backends (:mod:`kropbot_driver.backends`), the motor watchdog
 (:mod:`kropbot_driver.watchdog`), message building (:mod:`kropbot_driver.messages`) and QoS
 (:mod:`kropbot_driver.qos`). Topics (relative names, docs/ARCHITECTURE.md): subscribes
 ``cmd_vel`` (geometry_msgs/Twist), publishes ``odom`` (nav_msgs/Odometry, sim backend only) and
-``diagnostics`` (diagnostic_msgs/DiagnosticArray, 1 Hz).
+``diagnostics`` (diagnostic_msgs/DiagnosticArray, 1 Hz). The sim backend adds the service
+``sim/reset`` and the topic ``sim/set_pose`` (:mod:`kropbot_driver.sim_interface`).
 """
 
 import time
@@ -15,6 +16,7 @@ from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Twist
 from kropbot_common.errors import StartupError
 from kropbot_common.ros import declare_parameters, run_node, set_parameters_callback
+from kropbot_sim.world import world_from_parameter
 from nav_msgs.msg import Odometry
 from rclpy.node import Node
 
@@ -25,6 +27,7 @@ from kropbot_driver.messages import motor_status, odometry
 from kropbot_driver.mixing import MixConfig
 from kropbot_driver.params import PARAMETERS
 from kropbot_driver.qos import CMD_VEL_QOS, DIAGNOSTICS_QOS, ODOM_QOS
+from kropbot_driver.sim_interface import SimInterface
 from kropbot_driver.watchdog import WatchdogError, WatchdogProcess
 
 #: Longest time step integrated at once by the simulation, s (avoids jumps after a stall).
@@ -41,13 +44,19 @@ def make_backend(cfg):
     """Create the backend selected by the validated parameter dict ``cfg``.
 
     Raises:
-        BackendError: if the MotorHAT cannot be opened.
+        BackendError: the MotorHAT cannot be opened, or the sim world (``sim_world``) cannot be
+            read, is invalid or has no start pose ``sim_start``.
 
     """
     if cfg['backend'] == 'sim':
-        return SimBackend(wheel_separation=cfg['wheel_separation'],
-                          max_wheel_speed=cfg['max_wheel_speed'],
-                          arena_size=cfg['sim_arena_size'], stop_mode=cfg['stop_mode'])
+        try:
+            return SimBackend(wheel_separation=cfg['wheel_separation'],
+                              max_wheel_speed=cfg['max_wheel_speed'],
+                              world=world_from_parameter(cfg['sim_world'],
+                                                         cfg['sim_arena_size']),
+                              start=cfg['sim_start'], stop_mode=cfg['stop_mode'])
+        except ValueError as exc:  # kropbot_sim.world.WorldError is a ValueError
+            raise BackendError(str(exc)) from None
     i2c = open_i2c(cfg['i2c_bus'], cfg['i2c_address']) if cfg['i2c_bus'] else None
     return MotorKitBackend(i2c=i2c, address=cfg['i2c_address'], left_motor=cfg['left_motor'],
                            right_motor=cfg['right_motor'], stop_mode=cfg['stop_mode'],
@@ -91,7 +100,8 @@ class DriverNode(Node):
     Raises:
         kropbot_common.params.ParameterError: a parameter is invalid (nothing was sent to the
             motors).
-        kropbot_common.errors.StartupError: the MotorHAT could not be opened or the motor
+        kropbot_common.errors.StartupError: the MotorHAT or the sim world could not be opened
+            (:class:`~kropbot_driver.backends.BackendError`, a StartupError), or the motor
             watchdog could not be started (the message says why).
 
     """
@@ -103,10 +113,10 @@ class DriverNode(Node):
         self._destroyed = False
         try:
             self._setup(backend)
-        except (BackendError, WatchdogError) as exc:
+        except WatchdogError as exc:
             self.destroy_node()
             raise StartupError(str(exc)) from exc
-        except BaseException:
+        except BaseException:  # BackendError is a StartupError already
             self.destroy_node()
             raise
 
@@ -129,8 +139,10 @@ class DriverNode(Node):
             set_parameters_callback(PARAMETERS, self._apply_parameters))
         self._sub = self.create_subscription(Twist, 'cmd_vel', self._on_cmd_vel, CMD_VEL_QOS)
         self._odom_pub = None
+        self._sim = None
         if isinstance(self._backend, SimBackend):
             self._odom_pub = self.create_publisher(Odometry, 'odom', ODOM_QOS)
+            self._sim = SimInterface(self, self._backend, self.cfg['odom_frame_id'])
         self._diag_pub = self.create_publisher(DiagnosticArray, 'diagnostics', DIAGNOSTICS_QOS)
         self._timer = self.create_timer(1.0 / self.cfg['update_rate'], self._control_step)
         self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
@@ -243,6 +255,7 @@ class DriverNode(Node):
         if self._odom_pub is not None and self.context.ok():
             sim = self._backend
             sim.step(dt)
+            self._sim.after_step()
             self._odom_pub.publish(odometry(
                 sim.pose, sim.linear, sim.angular, self.get_clock().now().to_msg(),
                 self.cfg['odom_frame_id'], self.cfg['base_frame_id']))
@@ -257,7 +270,9 @@ class DriverNode(Node):
             rejected=self.control.rejected, timeouts=self.control.timeouts,
             backend_errors=self._backend_errors, watchdog=self._watchdog_state(),
             watchdog_lost=self._use_watchdog and self._watchdog is None,
-            watchdog_trips=self._watchdog_trips)
+            watchdog_trips=self._watchdog_trips,
+            sim_world=self._backend.world.name if self._sim is not None else None,
+            sim_state=self._backend.state if self._sim is not None else None)
 
     def _watchdog_state(self):
         if not self._use_watchdog:

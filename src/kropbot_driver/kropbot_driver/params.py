@@ -56,6 +56,11 @@ PARAMETERS = (
           'rounds to its prescaler: 1600 gives 1526 Hz)', 'Hz', *PWM_FREQUENCY_RANGE),
     Param('odom_frame_id', 'odom', '`header.frame_id` of `odom` (sim backend)'),
     Param('base_frame_id', 'base_link', '`child_frame_id` of `odom` (sim backend)'),
-    Param('sim_arena_size', 4.0, 'side of the square simulated arena centred on the odom '
-          'origin; its walls stop the sim robot', 'm', 0.5, 100.0),
+    Param('sim_world', '', "sim backend: the world file (walls, boxes, the stairwell, start "
+          "poses; format in kropbot_sim's README), a path or `package://<pkg>/<path>`; `''` = "
+          'an empty square arena of `sim_arena_size`'),
+    Param('sim_start', 0, 'sim backend: index of the start pose in the world file (also where '
+          "`sim/reset` puts the robot); must be 0 when `sim_world` is `''`", '', 0, 999),
+    Param('sim_arena_size', 4.0, "side of the square simulated arena centred on the odom "
+          "origin when `sim_world` is `''`; its walls stop the sim robot", 'm', 0.5, 100.0),
 )

@@ -18,3 +18,6 @@ CMD_VEL_QOS = _reliable(10)
 ODOM_QOS = _reliable(10)
 #: ``diagnostics`` publisher (1 Hz): the shared profile.
 DIAGNOSTICS_QOS = _reliable(10)
+#: ``sim/set_pose`` subscription (sim backend): the shared profile; it matches rviz2's "2D Pose
+#: Estimate" tool at its default (reliable) setting.
+SIM_SET_POSE_QOS = _reliable(10)

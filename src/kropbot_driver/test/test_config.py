@@ -42,6 +42,18 @@ def test_cross_parameter_rules():
         check_config({**DEFAULTS, 'update_rate': 2.0, 'cmd_vel_timeout': 0.5})
 
 
+def test_sim_start_of_the_empty_arena():
+    sim = {**DEFAULTS, 'backend': 'sim'}
+    with pytest.raises(ConfigError, match="sim_start .3. must be 0 when sim_world is ''"):
+        check_config({**sim, 'sim_start': 3})
+    # a world file may have more start poses (checked when the backend loads it) ...
+    assert check_config({**sim, 'sim_world': 'w.yaml', 'sim_start': 3})['sim_start'] == 3
+    # ... and the motorkit backend ignores the sim parameters
+    assert check_config({**DEFAULTS, 'sim_start': 3})['sim_start'] == 3
+    assert check_parameter('sim_start', 1000) and check_parameter('sim_start', -1)
+    assert check_parameter('sim_world', 3)
+
+
 def test_safety_limits_are_read_only():
     for name in ('max_wheel_speed', 'cmd_vel_timeout', 'wheel_separation', 'watchdog',
                  'watchdog_timeout', 'i2c_bus', 'i2c_address', 'backend'):

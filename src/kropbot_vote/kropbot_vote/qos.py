@@ -23,3 +23,6 @@ TELEOP_QOS = _reliable(10)
 CMD_VEL_QOS = _reliable(10)
 #: ``crowd/status`` publisher (JSON, 2 Hz by default; the gateway and tools read it).
 STATUS_QOS = _reliable(10)
+#: ``diagnostics`` subscription (the driver publishes with the same profile at 1 Hz; only the
+#: newest array matters).
+DIAGNOSTICS_QOS = _reliable(10)

@@ -1,7 +1,8 @@
 """The ``crowd/status`` JSON object (pure, ROS-free)."""
 
 
-def status_dict(fused, *, strategy, operator, command, book, stamp, teleop_rejected=0):
+def status_dict(fused, *, strategy, operator, command, book, stamp, teleop_rejected=0,
+                falls=None):
     """Build the ``crowd/status`` JSON object (contract keys plus extras).
 
     Args:
@@ -13,13 +14,15 @@ def status_dict(fused, *, strategy, operator, command, book, stamp, teleop_rejec
         book: the :class:`kropbot_vote.fusion.VoteBook` (limits, timeout and counters).
         stamp: publication time (s).
         teleop_rejected: count of non-finite operator commands.
+        falls: the sim's fall count since the driver started (int), or None without a sim
+            (:class:`kropbot_vote.falls.FallsTracker`).
 
     Returns:
         dict with the contract keys ``voters``, ``histogram``, ``command`` (``linear``,
         ``angular``), ``strategy``, ``operator``, ``max_linear``, ``max_angular``, ``stamp`` and
         the extras ``vote_timeout``, ``stop_threshold``, ``max_voters``, ``winner``,
         ``accepted`` (votes accepted since start), ``rejected`` (per reason), ``clamped`` and
-        ``teleop_rejected``.
+        ``teleop_rejected``, and ``falls`` (int, or None = JSON ``null`` without a sim).
 
     """
     return {
@@ -39,4 +42,5 @@ def status_dict(fused, *, strategy, operator, command, book, stamp, teleop_rejec
         'rejected': dict(book.rejected),
         'clamped': book.clamped,
         'teleop_rejected': teleop_rejected,
+        'falls': falls,
     }

@@ -11,6 +11,7 @@ import json
 import sys
 import time
 
+from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Twist, TwistStamped
 from kropbot_common.ros import declare_parameters, run_node, set_parameters_callback
 from kropbot_common.throttled_log import ThrottledLog
@@ -19,9 +20,10 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from std_msgs.msg import String
 
+from kropbot_vote.falls import FallsTracker
 from kropbot_vote.fusion import ACCEPTED, VoteBook
 from kropbot_vote.params import PARAMETERS
-from kropbot_vote.qos import CMD_VEL_QOS, STATUS_QOS, TELEOP_QOS, VOTE_QOS
+from kropbot_vote.qos import CMD_VEL_QOS, DIAGNOSTICS_QOS, STATUS_QOS, TELEOP_QOS, VOTE_QOS
 from kropbot_vote.status import status_dict
 from kropbot_vote.teleop import TeleopOverride
 
@@ -30,7 +32,8 @@ class VoteNode(Node):
     """The ``vote`` node.
 
     Subscribes ``crowd/vote`` (geometry_msgs/TwistStamped, ``header.frame_id`` = voter id) and
-    ``teleop/cmd_vel`` (geometry_msgs/Twist); publishes ``cmd_vel`` (geometry_msgs/Twist) at
+    ``teleop/cmd_vel`` (geometry_msgs/Twist) and ``diagnostics`` (diagnostic_msgs/DiagnosticArray,
+    for the sim's fall count); publishes ``cmd_vel`` (geometry_msgs/Twist) at
     ``rate`` Hz and ``crowd/status`` (std_msgs/String, JSON) at ``status_rate`` Hz.
 
     Args:
@@ -56,12 +59,16 @@ class VoteNode(Node):
         self._fused = None
         self._command = (0.0, 0.0)
         self._operator = False
+        self._falls = FallsTracker()
         self.add_on_set_parameters_callback(set_parameters_callback(PARAMETERS, self._apply))
 
         self._cmd_pub = self.create_publisher(Twist, 'cmd_vel', CMD_VEL_QOS)
         self._status_pub = self.create_publisher(String, 'crowd/status', STATUS_QOS)
         self.create_subscription(TwistStamped, 'crowd/vote', self._on_vote, VOTE_QOS)
         self.create_subscription(Twist, 'teleop/cmd_vel', self._on_teleop, TELEOP_QOS)
+        self.create_subscription(DiagnosticArray, 'diagnostics',
+                                 lambda msg: self._falls.update(msg.status, self._now()),
+                                 DIAGNOSTICS_QOS)
         self.create_timer(1.0 / values['rate'], self._on_cmd_timer)
         self.create_timer(1.0 / values['status_rate'], self._on_status_timer)
         self.get_logger().info(
@@ -111,7 +118,8 @@ class VoteNode(Node):
         status = status_dict(self._fused, strategy=self._strategy, operator=self._operator,
                              command=self._command, book=self._book,
                              stamp=self.get_clock().now().nanoseconds * 1e-9,
-                             teleop_rejected=self._teleop.rejected)
+                             teleop_rejected=self._teleop.rejected,
+                             falls=self._falls.value(self._now()))
         self._status_pub.publish(String(data=json.dumps(status)))
 
     def _apply(self, changes):

@@ -75,7 +75,9 @@ export function commandArrow(linear, angular, limits) {
  * @returns {{voters: number, bars: Array<{name: string, count: number, fraction: number}>,
  *   command: {linear: number, angular: number}, bin: string,
  *   arrow: ReturnType<typeof commandArrow>, operator: boolean, strategy: string,
- *   limits: {maxLinear: number, maxAngular: number}, stamp: number|null}}
+ *   limits: {maxLinear: number, maxAngular: number}, stamp: number|null,
+ *   falls: number|null}} falls: the sim's fall count since the driver started (crowd/status
+ *   `falls`, issue 11), null without a sim or when it is not a non-negative integer
  */
 export function statusView(status) {
   const s = status ?? {};
@@ -98,6 +100,7 @@ export function statusView(status) {
     strategy: typeof s.strategy === 'string' ? s.strategy : '',
     limits,
     stamp: typeof s.stamp === 'number' && Number.isFinite(s.stamp) ? s.stamp : null,
+    falls: Number.isSafeInteger(s.falls) && s.falls >= 0 ? s.falls : null,
   };
 }
 

@@ -1,6 +1,6 @@
 /**
- * The crowd panel: drivers count, operator banner, fusion strategy, the command arrow and text,
- * and the per-direction histogram, rendered from crowd/status.
+ * The crowd panel: drivers count, operator banner, fusion strategy, the sim's fall count, the
+ * command arrow and text, and the per-direction histogram, rendered from crowd/status.
  */
 import { arrowShape } from '../logic/arrow.js';
 import { BIN_NAMES, BUTTONS } from '../logic/commands.js';
@@ -13,7 +13,7 @@ const GLYPHS = Object.fromEntries(BUTTONS.map((b) => [b.name, b.glyph]));
  * Build the histogram rows (one `hist-<bin>` per BIN_NAMES entry) and return the renderer.
  *
  * @param {{drivers: HTMLElement, operator: HTMLElement, strategy: HTMLElement,
- *   histogram: HTMLElement, arrow: SVGElement, arrowLine: SVGLineElement,
+ *   falls: HTMLElement, histogram: HTMLElement, arrow: SVGElement, arrowLine: SVGLineElement,
  *   arrowHead: SVGPolygonElement, commandText: HTMLElement}} els
  * @param {{onLimits?: (limits: {maxLinear: number, maxAngular: number}) => void}} [callbacks] -
  *   called on every rendered status with its speed limits (m/s, rad/s)
@@ -64,6 +64,8 @@ export function createStatusPanel(els, { onLimits = () => {} } = {}) {
       els.drivers.textContent = String(view.voters);
       els.operator.hidden = !view.operator;
       els.strategy.textContent = view.strategy ? `strategy: ${view.strategy}` : '';
+      els.falls.hidden = view.falls === null; // no sim, no count
+      els.falls.textContent = view.falls === null ? '' : `falls: ${view.falls}`;
       renderBars(view.bars);
       renderCommand(view);
       onLimits(view.limits);
