@@ -17,7 +17,10 @@ reqs=(requirements.txt)
 # libraries (torch CPU build, ONNX, matplotlib).
 [ "$want_test" = test ] && reqs+=(requirements-test.txt requirements-remote.txt requirements-pilot.txt
                                    requirements-train.txt)
-stamp="$VENV/.kropbot-reqs-$(cat "${reqs[@]}" | sha256sum | cut -c1-16)"
+# Every pip install here honours constraints.txt (colcon needs setuptools < 80: newer ones make
+# its --symlink-install fall back to copies).
+export PIP_CONSTRAINT="$ROOT/constraints.txt"
+stamp="$VENV/.kropbot-reqs-$(cat "${reqs[@]}" constraints.txt | sha256sum | cut -c1-16)"
 
 if [ ! -x "$VENV/bin/python" ]; then
     echo "[setup] creating virtualenv $VENV"
