@@ -88,6 +88,7 @@ class DriverQueue:
         self._driver_token = None
         self._turn_start = None
         self._last = None  # the driver's latest vote (linear, angular, arrival) or None
+        self._release_key = self._release = None
         self.turns = 0
         self.handovers = dict.fromkeys(HANDOVER_REASONS, 0)
         self.dropped = 0
@@ -113,15 +114,21 @@ class DriverQueue:
     # --- turn bookkeeping ----------------------------------------------------------------
 
     def _idle_since(self):
-        """Return the time (s) from which the driver counts as released (may be future)."""
-        last = self._last
-        release = -math.inf
-        if last is not None:
-            linear, angular, arrival = last
-            is_stop = int(direction_bins(linear, angular, self.max_linear, self.max_angular,
-                                         self.stop_threshold)) == STOP
-            release = arrival if is_stop else arrival + self.vote_timeout
-        return max(self._turn_start, release)
+        """Return the time (s) from which the driver counts as released (may be future).
+
+        Cached per (driver's latest vote, stop_threshold, vote_timeout): binning runs once
+        per driver vote, not on every call.
+        """
+        key = (self._last, self.stop_threshold, self.vote_timeout)
+        if key != self._release_key:
+            release = -math.inf
+            if self._last is not None:
+                linear, angular, arrival = self._last
+                is_stop = int(direction_bins(linear, angular, self.max_linear,
+                                             self.max_angular, self.stop_threshold)) == STOP
+                release = arrival if is_stop else arrival + self.vote_timeout
+            self._release_key, self._release = key, release
+        return max(self._turn_start, self._release)
 
     def _next(self, now, reason=None):
         """End the current turn (if any) for ``reason`` and start the next one at ``now``."""
@@ -139,7 +146,7 @@ class DriverQueue:
         """End the turn if its time is up or its driver idle at ``now`` (s)."""
         if self._driver is None:
             return
-        if now - self._turn_start >= self.turn_duration:
+        if now - self._turn_start >= self.turn_duration:  # checked first: cheapest
             self._next(now, 'duration')
         elif now - self._idle_since() >= self.idle_timeout:
             self._next(now, 'idle')
