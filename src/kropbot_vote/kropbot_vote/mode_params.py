@@ -30,6 +30,6 @@ MODE_PARAMETERS = (
           "previous mode change (the crowd's or the operator's)", 's', 0.0, 3600.0,
           read_only=False),
     Param('mode_vote_timeout', 60.0, 'crowd switch: a mode vote lives this long after its '
-          'arrival (the page re-sends its choice every 20 s)', 's', 5.0, 3600.0,
-          read_only=False),
+          'arrival (the page re-sends its choice every 20 s, hence the lower bound)', 's',
+          30.0, 3600.0, read_only=False),
 )
