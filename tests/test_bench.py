@@ -22,6 +22,8 @@ BENCH = ROOT / 'bench'
 # scenario -> (table title fragment, keys every row must have with a finite number)
 SCENARIOS = {
     'fusion_scaling': ('Fusion tick time', ['voters', 'median_ms', 'p95_ms', 'add_new_us']),
+    'mode_cost': ('Crowd mode cost', ['voters', 'vote_us', 'votes_per_s', 'tick_median_ms',
+                                      'status_median_ms']),
     'motor_cost': ('Two-motor update cost', ['transactions', 'bytes_written', 'cpu_us']),
     'camera_cost': ('Camera CPU per frame', ['node_ms', 'bare_encode_ms', 'ratio_node',
                                               'ratio_encode_path']),

@@ -11,6 +11,7 @@ import { voteMessage } from './logic/commands.js';
 import { loadConfig } from './logic/config.js';
 import { Controls } from './logic/controls.js';
 import { socketUrl } from './logic/endpoint.js';
+import { voterToken } from './logic/modes.js';
 import { parseStatus } from './logic/status.js';
 import { tabVoterId } from './logic/voter-id.js';
 import { VoteScheduler } from './logic/votes.js';
@@ -18,6 +19,7 @@ import { createCamera } from './ui/camera.js';
 import { createConnectionState } from './ui/connection-state.js';
 import { createGamepad } from './ui/gamepad.js';
 import { createKeyboard } from './ui/keyboard.js';
+import { createModesPanel } from './ui/modes.js';
 import { createPad } from './ui/pad.js';
 import { createStatusPanel } from './ui/status.js';
 import { showVoterMode } from './ui/voter-mode.js';
@@ -62,6 +64,9 @@ const status = createStatusPanel({
   arrowHead: $('arrow-head'),
   commandText: $('command-text'),
 }, { onLimits: (limits) => controls.setLimits(limits, now()) });
+const modes = createModesPanel($('modes'), {
+  pad: $('pad'), clientToken: voterId ? voterToken(voterId) : null, now,
+});
 
 // ---------------------------------------------------------------- inputs
 const pad = createPad($('pad'), {
@@ -88,10 +93,15 @@ document.addEventListener('visibilitychange', () => {
 // ---------------------------------------------------------------- go
 setInterval(() => votes.tick(now()), 100);
 setInterval(() => camera.updateAge(), 100);
+setInterval(() => modes.tick(), 250);
 setInterval(() => gamepad.poll(), 50);
 link.start({
   onState: connState.show,
-  onStatus: (msg) => status.render(parseStatus(msg?.data)),
+  onStatus: (msg) => {
+    const parsed = parseStatus(msg?.data);
+    status.render(parsed);
+    modes.render(parsed);
+  },
   onImage: camera.show,
   onConnected: () => votes.onConnected(now()),
   onDisconnected: () => votes.onDisconnected(),

@@ -147,4 +147,22 @@ describe('main.js', () => {
     await startPage(json({ voter_id: 'client', rosbridge_port: 9090 }));
     expect(document.body.dataset.voterId).toBe('tab-0f0e0d0c-0b0a-4908-8706-050403020100');
   });
+
+  it('shows the crowd mode and finds this tab in the queue by its own token', async () => {
+    const id = 'tab-0f0e0d0c-0b0a-4908-8706-050403020100';
+    sessionStorage.setItem('kropbot.voterId', id);
+    const page = await startPage(json({ voter_id: 'client', rosbridge_port: 9090 }));
+    const { voterToken } = await import('../src/logic/modes.js');
+    page.topic('crowd/status').callback({
+      data: JSON.stringify({ voters: 2, mode: 'queue', queue: {
+        turn_duration: 30, driver: voterToken('tab-other'), turn_left: 10, idle_left: null,
+        length: 1, waiting: [voterToken(id)] } }),
+    });
+    expect(page.testid('modes').dataset.mode).toBe('queue');
+    expect(page.testid('mode-detail').textContent).toBe('your turn in 0:10 (position 1 of 1)');
+    expect(page.testid('pad').dataset.padState).toBe('wait');
+    expect(page.testid('drivers').textContent).toBe('2'); // the crowd panel still renders
+    vi.advanceTimersByTime(4000); // the countdown runs between statuses
+    expect(page.testid('mode-detail').textContent).toBe('your turn in 0:06 (position 1 of 1)');
+  });
 });

@@ -8,7 +8,7 @@ the plane of normalised ``(linear, angular)``), like the original KropBot's 8 di
 
 import math
 
-from kropbot_common.directions import STOP
+from kropbot_common.directions import DIRECTIONS, STOP
 import numpy as np
 
 _SECTOR = math.pi / 4.0
@@ -64,3 +64,49 @@ def clamp_command(linear, angular, max_linear, max_angular):
     cl = min(max(linear, -max_linear), max_linear)
     ca = min(max(angular, -max_angular), max_angular)
     return cl, ca, (cl != linear or ca != angular)
+
+
+#: Scale of both components of a diagonal direction's canonical command (the page's buttons).
+DIAGONAL_SCALE = 0.7
+
+#: ``(linear, angular)`` factors of each direction's canonical command, by bin index (the
+#: order of :data:`kropbot_common.directions.DIRECTIONS`): the page's pad buttons
+#: (``web/src/logic/commands.js`` ``BUTTONS``, compared by a test), so each lies at the centre
+#: of its own sector; reversing uses the car convention (``back_left`` turns clockwise).
+CANONICAL_FACTORS = (
+    (1.0, 0.0),                                # forward
+    (DIAGONAL_SCALE, DIAGONAL_SCALE),          # forward_left
+    (0.0, 1.0),                                # left
+    (-DIAGONAL_SCALE, DIAGONAL_SCALE),         # back_right
+    (-1.0, 0.0),                               # back
+    (-DIAGONAL_SCALE, -DIAGONAL_SCALE),        # back_left
+    (0.0, -1.0),                               # right
+    (DIAGONAL_SCALE, -DIAGONAL_SCALE),         # forward_right
+    (0.0, 0.0),                                # stop
+)
+
+
+def canonical_command(direction, max_linear, max_angular):
+    """Return the canonical command of a direction: the page's button for it.
+
+    ``forward`` is ``(max_linear, 0)``, ``left`` ``(0, max_angular)``, the diagonals
+    ``0.7 * (±max_linear, ±max_angular)``, ``stop`` ``(0, 0)`` (web/README.md, Controls).
+
+    Args:
+        direction: a name of :data:`kropbot_common.directions.DIRECTIONS`.
+        max_linear: linear limit (m/s), > 0.
+        max_angular: angular limit (rad/s), > 0.
+
+    Returns:
+        ``(linear, angular)`` in m/s and rad/s, within the limits.
+
+    Raises:
+        ValueError: for an unknown direction name.
+
+    """
+    try:
+        fv, fw = CANONICAL_FACTORS[DIRECTIONS.index(direction)]
+    except ValueError:
+        raise ValueError(f'unknown direction {direction!r}, expected one of {DIRECTIONS}') \
+            from None
+    return fv * max_linear + 0.0, fw * max_angular + 0.0
