@@ -117,7 +117,7 @@ def test_the_noble_venv_has_the_pinned_versions(noble_python):
 
 
 def test_pure_core_tests_pass_with_ubuntu_noble_versions(noble_python):
-    """The job itself: about 30 s (hypothesis fuzzing of the protocol is most of it)."""
+    """The job itself: about 40 s (hypothesis fuzzing of the protocol is the largest part)."""
     path = os.pathsep.join([str(ROOT / 'src' / p) for p in CORE_PACKAGES]
                            + [str(ROOT / 'testing')])
     env = {k: v for k, v in os.environ.items() if not k.startswith(('PYTHON', 'AMENT', 'ROS',
