@@ -238,7 +238,8 @@ def load_env(environ):
 
 #: Started only when ``KROPBOT_RELAY`` names Zenoh router(s): the robot's outbound link to a relay
 #: tier (docs/DEPLOY.md), as ``robot.launch.py relay:=...`` does.
-RELAY_PROGRAM = ('relay_link', 'exec "$KROPBOT_INSTALL/kropbot_relay/lib/kropbot_relay/relay_link" '
+RELAY_PROGRAM = ('relay_link',
+                 'exec "$KROPBOT_INSTALL/kropbot_relay/lib/kropbot_relay/relay_link" '
                  '--ros-args -r __node:=relay_link --params-file "$KROPBOT_PARAMS" '
                  '$KROPBOT_OVERLAY -p "connect:=$KROPBOT_RELAY_CONNECT"')
 

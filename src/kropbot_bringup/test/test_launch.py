@@ -11,6 +11,7 @@ names with the same parameter files.
 import ast
 import configparser
 import importlib.util
+import itertools
 from pathlib import Path
 import re
 import shlex
@@ -207,10 +208,49 @@ def test_every_node_is_supervised_and_outlives_nobody():
         assert options['stopsignal'] == 'TERM', program
 
 
+def _enclosing_branches(tree, target):
+    """Return [(id(if_node), 'body' | 'orelse')] of every ``if`` around ``target``."""
+    def walk(node, trail):
+        if node is target:
+            return trail
+        if isinstance(node, ast.If):
+            children = [(child, trail + [(id(node), field)])
+                        for field in ('body', 'orelse') for child in getattr(node, field)]
+        else:
+            children = [(child, trail) for child in ast.iter_child_nodes(node)]
+        for child, child_trail in children:
+            found = walk(child, child_trail)
+            if found is not None:
+                return found
+        return None
+
+    found = walk(tree, [])
+    assert found is not None, ast.unparse(target)
+    return found
+
+
+def _exclusive(tree, a, b):
+    """True if ``a`` and ``b`` sit in the two branches (if / else) of one ``if``: never both."""
+    branches_b = dict(_enclosing_branches(tree, b))
+    return any(key in branches_b and branches_b[key] != field
+               for key, field in _enclosing_branches(tree, a))
+
+
 def test_every_launch_node_is_respawned(tree):
     """Every Node(...) passes respawn and respawn_delay from the (described) launch arguments."""
     calls = list(_calls(tree, 'Node'))
-    assert len(calls) == len(launch_nodes(tree)) >= 4
+    identities = [tuple(ast.literal_eval(_kwargs(c)[k]) for k in ('package', 'executable', 'name'))
+                  for c in calls]
+    # Every Node call is one of the launch nodes the other tests check (literal identities).
+    assert set(identities) == launch_nodes(tree) and len(identities) >= 4
+    # A (package, executable, name) may appear in two calls only if one launch can never start
+    # both: the gateway node in the two bridge modes (if bridge == 'kropbot' / else).
+    for (first, identity), (second, other) in itertools.combinations(
+            zip(calls, identities), 2):
+        if identity == other:
+            assert identity == ('kropbot_gateway', 'gateway_node', 'gateway'), identity
+            assert _exclusive(tree, first, second), (
+                f'{identity} started twice in one launch: {ast.unparse(first)}')
     for call in calls:
         kw = _kwargs(call)
         assert isinstance(kw.get('respawn'), ast.Name) and kw['respawn'].id == 'respawn', \
@@ -230,8 +270,9 @@ def test_every_launch_node_is_respawned(tree):
 
 
 def test_setup_cfg_installs_scripts_where_ros2_run_finds_them():
-    for package in ('kropbot_common', 'kropbot_camera', 'kropbot_vote', 'kropbot_gateway',
-                    'kropbot_driver', 'kropbot_bringup', 'kropbot_sim'):
+    packages = sorted(p.parent.name for p in SRC.glob('*/package.xml'))
+    assert NODE_PACKAGES | {'kropbot_bringup', 'kropbot_relay'} <= set(packages)
+    for package in packages:
         cfg = configparser.ConfigParser()
         cfg.read(SRC / package / 'setup.cfg')
         assert cfg['install']['install_scripts'] == f'$base/lib/{package}'
