@@ -29,6 +29,7 @@ CORE_PACKAGES = ('kropbot_common', 'kropbot_camera', 'kropbot_vote', 'kropbot_ga
 NOBLE_TESTS = (
     'src/kropbot_common/test/test_directions.py',
     'src/kropbot_common/test/test_params.py',
+    'src/kropbot_common/test/test_voter_token.py',
     'src/kropbot_camera/test/test_capture.py',
     'src/kropbot_camera/test/test_config.py',
     'src/kropbot_camera/test/test_encode.py',
@@ -36,6 +37,8 @@ NOBLE_TESTS = (
     'src/kropbot_camera/test/test_sim_view.py',
     'src/kropbot_camera/test/test_sources.py',
     'src/kropbot_vote/test/test_fusion.py',
+    'src/kropbot_vote/test/test_mode_cores.py',
+    'src/kropbot_vote/test/test_modes.py',
     'src/kropbot_vote/test/test_withdrawal.py',
     'src/kropbot_gateway/test/test_auth.py',
     'src/kropbot_gateway/test/test_config.py',

@@ -16,6 +16,7 @@ from kropbot_sim.kinematics import (  # noqa: F401 - re-exported
 def body_twist(left, right, wheel_separation):
     """Return ``(v, w)`` (m/s, rad/s) from wheel speeds (m/s): the inverse of the mixing formula.
 
-    ``v = (left + right) / 2``, ``w = (right - left) / L`` (docs/ARCHITECTURE.md, "Vote fusion and driving").
+    ``v = (left + right) / 2``, ``w = (right - left) / L`` (docs/ARCHITECTURE.md, "Vote fusion and
+    driving").
     """
     return (left + right) / 2.0, (right - left) / wheel_separation
