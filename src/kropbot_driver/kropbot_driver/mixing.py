@@ -1,8 +1,8 @@
 """Differential-drive mixing: a body twist to per-motor throttles (pure, ROS-free).
 
 Formula (docs/ARCHITECTURE.md, "Vote fusion and driving"): for a forward speed ``v`` (m/s, +x
-of ``base_link``) and a yaw rate ``w`` (rad/s, counter-clockwise positive, REP 103) on a robot whose wheels are
-``L`` metres apart::
+of ``base_link``) and a yaw rate ``w`` (rad/s, counter-clockwise positive, REP 103) on a robot
+whose wheels are ``L`` metres apart::
 
     left  = v - w * L / 2        (m/s)
     right = v + w * L / 2        (m/s)
