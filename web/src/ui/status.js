@@ -1,5 +1,5 @@
 /**
- * The crowd panel: drivers count, operator banner, fusion strategy, the command arrow and text,
+ * The crowd panel: drivers count (people; labelled bots apart), operator banner, fusion strategy, the command arrow and text,
  * and the per-direction histogram, rendered from crowd/status.
  */
 import { arrowShape } from '../logic/arrow.js';
@@ -12,7 +12,8 @@ const GLYPHS = Object.fromEntries(BUTTONS.map((b) => [b.name, b.glyph]));
 /**
  * Build the histogram rows (one `hist-<bin>` per BIN_NAMES entry) and return the renderer.
  *
- * @param {{drivers: HTMLElement, operator: HTMLElement, strategy: HTMLElement,
+ * @param {{drivers: HTMLElement, bots?: HTMLElement, botsBox?: HTMLElement,
+ *   operator: HTMLElement, strategy: HTMLElement,
  *   histogram: HTMLElement, arrow: SVGElement, arrowLine: SVGLineElement,
  *   arrowHead: SVGPolygonElement, commandText: HTMLElement}} els
  * @param {{onLimits?: (limits: {maxLinear: number, maxAngular: number}) => void}} [callbacks] -
@@ -61,7 +62,10 @@ export function createStatusPanel(els, { onLimits = () => {} } = {}) {
       const view = statusView(status);
       updates += 1;
       els.drivers.dataset.updates = String(updates);
-      els.drivers.textContent = String(view.voters);
+      els.drivers.textContent = String(view.people);
+      els.drivers.dataset.voters = String(view.voters);
+      if (els.bots) els.bots.textContent = String(view.bots);
+      if (els.botsBox) els.botsBox.hidden = view.bots === 0;
       els.operator.hidden = !view.operator;
       els.strategy.textContent = view.strategy ? `strategy: ${view.strategy}` : '';
       renderBars(view.bars);
