@@ -23,6 +23,7 @@ BENCH = ROOT / 'bench'
 SCENARIOS = {
     'fusion_scaling': ('Fusion tick time', ['voters', 'median_ms', 'p95_ms', 'add_new_us']),
     'motor_cost': ('Two-motor update cost', ['transactions', 'bytes_written', 'cpu_us']),
+    'page_bytes': ('Page weight', ['requests', 'from_cache', 'wire_bytes', 'decoded_bytes']),
     'camera_cost': ('Camera CPU per frame', ['node_ms', 'bare_encode_ms', 'ratio_node',
                                               'ratio_encode_path']),
     'crowd_latency': ('Crowd path', ['clients', 'offered_votes_s', 'accepted_votes_s',
