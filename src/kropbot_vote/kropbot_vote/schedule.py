@@ -5,22 +5,25 @@ A gamepad needs a fast loop: waiting for a fixed 10 Hz tick costs up to 100 ms p
 *evaluate* (fuse the crowd or take the operator's command), and the node publishes what it
 evaluated when the command changed or a heartbeat is due:
 
-* an operator command (``teleop/cmd_vel``) is evaluated at once, at most every
-  ``min_interval`` (the operator's own cap);
-* a crowd vote is evaluated at once if the last evaluation is at least ``min_interval`` old;
-  otherwise it only marks the book *dirty*, and the next timer tick evaluates it. At 1,000
-  voters x 2 Hz, votes arrive every 0.5 ms: fusing per vote would cost a fusion per vote, this
-  costs at most one per ``min_interval`` (50 Hz by default) whatever the crowd size;
+* an operator command (``teleop/cmd_vel``) that changes the command is evaluated at once, at
+  most every ``min_interval`` (the operator's own cap on changes); an unchanged one (the
+  desktop client repeats its command every 0.1 s to keep the override fresh) only marks the
+  book dirty, so it never uses up the cap of the change that follows it;
+* a crowd vote is evaluated at once if the last input-driven evaluation is at least
+  ``min_interval`` old; otherwise it only marks the book *dirty*, and the next timer tick
+  evaluates it. At 1,000 voters x 2 Hz, votes arrive every 0.5 ms: fusing per vote would cost
+  a fusion per vote, this costs at most one per ``min_interval`` (50 Hz by default) whatever
+  the crowd size;
 * the timer ticks every ``min_interval``; a tick evaluates when something is dirty, or when the
   heartbeat is due: ``cmd_vel`` is re-published at the fixed ``heartbeat`` period when nothing
   changes (the driver's ``cmd_vel_timeout`` needs it), with half a tick of tolerance for timer
-  jitter.
+  jitter. A heartbeat-only evaluation does not count against the crowd's cap.
 
 Bounds (tested in test/test_schedule.py): every input is evaluated within ``min_interval`` of
 its arrival (plus the timer's lateness); a sustained crowd is evaluated ``1 / min_interval``
-times per second (votes then always find a recent evaluation and wait for the tick); at worst,
-with sparse input, one input-triggered and one tick evaluation share a tick period; an idle
-node publishes every ``heartbeat``.
+times per second (votes then always find a recent evaluation and wait for the tick), plus the
+heartbeat; at worst, with sparse input, one input-triggered and one tick evaluation share a
+tick period; an idle node publishes every ``heartbeat``.
 """
 
 import math
@@ -55,8 +58,14 @@ class PublishScheduler:
         self._last_publish = -math.inf
         self._last_operator = -math.inf
 
-    def on_input(self, now, operator=False):
-        """Record input (a vote, a withdrawal, or an operator command if ``operator``) at ``now``.
+    def on_input(self, now, operator=False, changed=True):
+        """Record input at ``now`` (s): a vote or withdrawal, or an operator command.
+
+        Args:
+            now: arrival time (s).
+            operator: True for an operator command (its own cap).
+            changed: for an operator command, whether it differs from the command being
+                published (the node knows; only changes are evaluated at once).
 
         Returns:
             True if the node should evaluate now (then call :meth:`evaluated`); False if the
@@ -65,7 +74,7 @@ class PublishScheduler:
         """
         self.dirty = True
         if operator:
-            if now - self._last_operator >= self.min_interval:
+            if changed and now - self._last_operator >= self.min_interval:
                 self._last_operator = now
                 return True
             return False
@@ -80,8 +89,13 @@ class PublishScheduler:
         return now - self._last_publish >= self.heartbeat - 0.5 * self.min_interval
 
     def evaluated(self, now, published):
-        """Record an evaluation at ``now`` (s) and whether it was ``published``."""
-        self._last_eval = now
+        """Record an evaluation at ``now`` (s) and whether it was ``published``.
+
+        Only an evaluation of new input (the book was dirty) counts against the crowd's cap;
+        a heartbeat-only one does not.
+        """
+        if self.dirty:
+            self._last_eval = now
         self.dirty = False
         if published:
             self._last_publish = now

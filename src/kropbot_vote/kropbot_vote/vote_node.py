@@ -111,7 +111,9 @@ class VoteNode(Node):
             self.get_logger().warning('rejected non-finite teleop/cmd_vel',
                                       throttle_duration_sec=5.0)
             return
-        if self._sched.on_input(now, operator=True):  # the operator's command goes out at once
+        # a change of the operator's command goes out at once; a repeat only refreshes it
+        changed = self._teleop.active(now) != self._command
+        if self._sched.on_input(now, operator=True, changed=changed):
             self._evaluate(now)
 
     def _on_tick(self):

@@ -16,7 +16,7 @@ TICK = 0.02  # s, max_rate 50 Hz
 HEARTBEAT = 0.1  # s, rate 10 Hz
 
 
-def simulate(inputs, until, tick_lateness=0.0, changes=True):
+def simulate(inputs, until, tick_lateness=0.0, changes=True, heartbeats=()):
     """Replay ``inputs`` [(time, operator)] with a ticking timer; return the evaluation log.
 
     Each evaluation publishes when the command changed (every input changes it if
@@ -25,6 +25,7 @@ def simulate(inputs, until, tick_lateness=0.0, changes=True):
     """
     sched = PublishScheduler(TICK, HEARTBEAT)
     events = [(t, 'input', op) for t, op in inputs]
+    events += [(t, 'repeat', True) for t in heartbeats]  # unchanged operator commands
     k = 1
     while k * TICK <= until:
         events.append((k * TICK + tick_lateness * ((k * 7919) % 10) / 10, 'tick', False))
@@ -37,6 +38,8 @@ def simulate(inputs, until, tick_lateness=0.0, changes=True):
             pending.append(t)
             dirty_command = dirty_command or changes
             go = sched.on_input(t, operator)
+        elif kind == 'repeat':
+            go = sched.on_input(t, True, changed=False)
         else:
             go = sched.on_tick(t)
         if go:
@@ -63,6 +66,13 @@ def test_operator_commands_at_30_hz_go_out_at_once_even_amid_a_crowd():
     assert all(served[t] == t for t, _ in operator)
 
 
+def test_the_operators_repeats_never_delay_its_next_change():
+    repeats = [0.1 * k for k in range(1, 20)]  # the desktop client's 0.1 s heartbeat
+    changes = [0.1 * k + 0.003 for k in range(1, 19)]  # each change 3 ms after a repeat
+    _, _, served = simulate([(t, True) for t in changes], 2.0, heartbeats=repeats)
+    assert all(served[t] == t for t in changes)
+
+
 def test_a_dense_crowd_is_fused_at_most_max_rate_and_waits_at_most_a_tick():
     votes = [(0.0005 * i + 0.0001, False) for i in range(4000)]  # 1,000 voters x 2 Hz, 2 s
     evaluations, _, served = simulate(votes, 2.0)
@@ -80,6 +90,12 @@ def test_idle_node_publishes_the_heartbeat_at_the_rate():
     _, pubs, _ = simulate([], 2.0)
     gaps = [b - a for a, b in zip(pubs, pubs[1:])]
     assert pubs[0] == TICK and all(g == pytest.approx(HEARTBEAT) for g in gaps)
+
+
+def test_a_heartbeat_does_not_delay_the_next_vote():
+    votes = [0.1 * k + 0.005 for k in range(1, 10)]  # 5 ms after each heartbeat tick
+    _, _, served = simulate([(t, False) for t in votes], 1.0)
+    assert all(served[t] == t for t in votes)
 
 
 def test_unchanged_input_is_evaluated_but_not_republished_before_the_heartbeat():
@@ -100,7 +116,7 @@ def test_bounds_hold_for_any_input_pattern(inputs, lateness):
     # costs at most two evaluations (one input, one tick) per tick period
     ticks = int(1.2 / TICK)
     crowd_evals = [t for t in evaluations if not any(op and s == t for s, op in inputs)]
-    assert len(crowd_evals) <= 2 * ticks + 1
+    assert len(crowd_evals) <= 2 * ticks + 1.2 / HEARTBEAT + 1
     # ... and the heartbeat never lapses (one period plus a tick of jitter)
     marks = [0.0, *pubs, 1.2]
     assert all(b - a <= HEARTBEAT + TICK + lateness + 1e-9 for a, b in zip(marks, marks[1:]))
