@@ -333,7 +333,7 @@ def test_page_headers_and_operator_mode_override_the_crowd(
     op.page.screenshot(path=str(ARTIFACTS / 'page-operator.png'))
     time.sleep(1.0)
     rate = [t for t, m in teleop if m.angular.z < -0.5 and t > teleop[-1][0] - 1.0]
-    assert len(rate) >= 7, len(rate)  # steady ~10 Hz while held
+    assert len(rate) >= 6, len(rate)  # steady (~10 Hz) while held, not one command
     op.release()
     wait_for(lambda: teleop[-1][1].angular.z == 0.0 and teleop[-1][1].linear.x == 0.0, 5,
              period=0.05, message='stop on release')
