@@ -1,11 +1,13 @@
 """The gateway's protocol session: one rosbridge v2 connection as a state machine, ROS-free.
 
 One :class:`Session` per WebSocket connection turns incoming text frames into a list of
-*actions* (status replies, votes to publish, subscription changes, a close request) that the
-server executes. It enforces the allow-list, the type aliases (:mod:`kropbot_gateway.names`),
-the voter identity and the vote rate and flood limits (:mod:`kropbot_gateway.limits`). Parsing
-and encoding live in :mod:`kropbot_gateway.encoding`; the transport in
-:mod:`kropbot_gateway.server`.
+*actions* (status replies, votes and operator commands to publish, a role change, subscription
+changes, a close request) that the server executes. It enforces the role's allow-lists
+(:mod:`kropbot_gateway.roles`; the ``auth`` op changes the role), the type aliases
+(:mod:`kropbot_gateway.names`), the voter identity, sanitising
+(:mod:`kropbot_gateway.sanitize`) and the rate and flood limits
+(:mod:`kropbot_gateway.limits`). Parsing and encoding live in :mod:`kropbot_gateway.encoding`;
+the transport in :mod:`kropbot_gateway.server`.
 
 Reference: rosbridge v2 protocol, RobotWebTools/rosbridge_suite ``ROSBRIDGE_PROTOCOL.md``.
 """
