@@ -350,3 +350,31 @@ def test_page_headers_and_operator_mode_override_the_crowd(
     for d in (crowd, op):
         assert d.errors == [], d.errors
         d.context.close()
+
+
+def test_stock_rosbridge_mode_page_connects_under_its_csp(web_dist, browser, start_node,
+                                                         wait_for, tmp_path):
+    """The page from the page-only gateway reaches rosbridge on another port: the CSP's
+    connect-src lists that WebSocket origin ('self' does not cover another port)."""
+    from kropbot_testing.rosbridge_standin import start_standin
+
+    page_port, rosbridge_port = free_port(), free_port()
+    start_node('kropbot_gateway', 'gateway_node', 'gateway', params={
+        'port': page_port, 'websocket': False, 'rosbridge_port': rosbridge_port,
+        'web_root': str(web_dist)})
+    url = f'http://127.0.0.1:{page_port}/'
+    wait_for(lambda: _page_up(url), 20, period=0.2, message=f'GET {url}')
+    standin = start_standin(rosbridge_port, tmp_path / 'standin.log')
+    try:
+        tab = Driver(browser, url, PHONE)
+        console = []
+        tab.page.on('console', lambda m: console.append(m.text))
+        wait_for(lambda: tab.state() == 'connected', 15, period=0.1,
+                 message='the page connected to rosbridge on the other port')
+        assert tab.page.get_attribute('body', 'data-voter-mode') == 'client'
+        assert not any('Content Security Policy' in text for text in console), console
+        assert tab.errors == []
+        tab.context.close()
+    finally:
+        standin.terminate()
+        standin.wait(10)
