@@ -7,8 +7,9 @@ A probe alternates the left stick between full forward and full back (dead-man h
 0.4..0.6 s (random, so the events fall at every phase of the vote node's timer); the latency
 is from the injection to the first ``cmd_vel`` whose ``linear.x`` has the new sign, received
 by an rclpy subscriber in this process (same monotonic clock). As a crowd voter the client is
-the only voter, so ``cmd_vel`` is its vote; with ``--token-file`` it is the operator
-(``teleop/cmd_vel``; needs a gateway with operator access and the matching secret).
+the only voter, so ``cmd_vel`` is its vote; with ``--operator`` it is the operator
+(``teleop/cmd_vel``): the local gateway gets operator access with a fresh random secret, which
+the client uses (``--token-file F`` instead: that secret, for a ``--url`` gateway holding it).
 Camera: every received frame's arrival (wall clock) minus its ``header.stamp`` (the camera
 node's capture time, same machine). Without ``--url`` the benchmark starts its own vote node,
 camera node (test pattern) and gateway; with ``--url`` it connects to a running stack whose
@@ -51,7 +52,9 @@ def main():
     p.add_argument('--probes', type=int, default=200, help='stick reversals measured')
     p.add_argument('--fps', type=float, default=30.0, help='camera rate of the local stack')
     p.add_argument('--url', help='measure a running stack at this gateway URL instead')
-    p.add_argument('--token-file', help='drive as the operator (teleop/cmd_vel)')
+    p.add_argument('--token-file', help='drive as the operator (teleop/cmd_vel) with this secret')
+    p.add_argument('--operator', action='store_true',
+                   help='drive as the operator with a fresh secret the local gateway is given')
     args = p.parse_args()
     probes = 10 if args.short else args.probes
     from geometry_msgs.msg import Twist
@@ -59,6 +62,13 @@ def main():
     from kropbot_remote.sources import QueueSource
     from kropbot_testing.ros_harness import RosHarness
 
+    if args.operator and not args.token_file:
+        import secrets
+        import tempfile
+
+        handle, args.token_file = tempfile.mkstemp(prefix='kropbot_operator_', text=True)
+        with os.fdopen(handle, 'w') as f:
+            f.write(secrets.token_urlsafe(24) + '\n')
     token = load_token(args.token_file) if args.token_file else None
     with LocalStack() as stack:
         if args.url:
@@ -67,7 +77,7 @@ def main():
             stack.start('kropbot_vote', 'vote_node', 'vote', ready='fusing')
             stack.start('kropbot_camera', 'camera_node', 'camera',
                         {'source': 'test_pattern', 'fps': args.fps}, ready='publishing')
-            stack.start_gateway()
+            stack.start_gateway(**({'auth_secret_file': args.token_file} if token else {}))
             url = stack.url
         ros = RosHarness(f'kropbot_bench_{os.getpid()}')
         cmd = ros.collect(Twist, 'cmd_vel')
@@ -116,8 +126,8 @@ def main():
                  **summary_ms(camera))]
     print_table(f'Desktop client latency ({url}, loopback)',
                 ['path', 'role', 'n', 'missed', 'p50_ms', 'p95_ms', 'p99_ms', 'max_ms'], rows)
-    write_json(args.json, 'remote_latency', {'probes': probes, 'fps': args.fps, 'url': url},
-               rows)
+    write_json(args.json, 'remote_latency', {'probes': probes, 'fps': args.fps, 'url': url,
+                                             'role': client.role}, rows)
 
 
 if __name__ == '__main__':

@@ -25,6 +25,7 @@ SCENARIOS = {
     'mode_cost': ('Crowd mode cost', ['voters', 'vote_us', 'votes_per_s', 'tick_median_ms',
                                       'status_median_ms']),
     'motor_cost': ('Two-motor update cost', ['transactions', 'bytes_written', 'cpu_us']),
+    'page_bytes': ('Page weight', ['requests', 'from_cache', 'wire_bytes', 'decoded_bytes']),
     'camera_cost': ('Camera CPU per frame', ['node_ms', 'bare_encode_ms', 'ratio_node',
                                               'ratio_encode_path']),
     'crowd_latency': ('Crowd path', ['clients', 'offered_votes_s', 'accepted_votes_s',

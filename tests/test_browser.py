@@ -266,3 +266,115 @@ def test_page_drives_sim_robot_and_survives_gateway_restart(
     for d in drivers:
         assert d.errors == [], f'page errors: {d.errors}'
         d.context.close()
+
+
+OPERATOR_SECRET = 'page-operator-7c1e9a4b2d'
+
+
+def test_page_headers_and_operator_mode_override_the_crowd(
+        web_dist, browser, start_node, ros, wait_for, tmp_path):
+    """The page under its CSP (no violation), hashed assets brotli-compressed and immutable;
+    the operator mode: enter the secret, drive (overrides a crowd voter), see the banner, leave.
+    """
+    secrets = tmp_path / 'secrets'
+    secrets.write_text(f'web: {OPERATOR_SECRET}\n')
+    port = free_port()
+    start_node('kropbot_vote', 'vote_node', 'vote')
+    start_node('kropbot_gateway', 'gateway_node', 'gateway',
+               params={'port': port, 'web_root': str(web_dist), 'auth_secret_file': str(secrets)})
+    cmd = ros.collect(Twist, 'cmd_vel')
+    teleop = ros.collect(Twist, 'teleop/cmd_vel')
+    url = f'http://127.0.0.1:{port}/'
+    wait_for(lambda: _page_up(url), 20, period=0.2, message=f'GET {url}')
+
+    crowd = Driver(browser, url, DESKTOP)
+    responses, console = [], []
+    crowd.page.on('response', lambda r: responses.append(r))
+    crowd.page.on('console', lambda m: console.append(m.text))
+    crowd.page.reload()
+    wait_for(lambda: crowd.state() == 'connected', 15, period=0.1, message='crowd connected')
+    page = next(r for r in responses if r.url == url)
+    csp = page.headers['content-security-policy']
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+    assets = [r for r in responses if '/assets/' in r.url and r.url.endswith('.js')]
+    assert assets and all(r.headers.get('content-encoding') == 'br' for r in assets)
+    assert all('immutable' in r.headers['cache-control'] for r in assets)
+    assert page.headers['cache-control'] == 'no-cache' and page.headers.get('etag')
+
+    crowd.hold('forward')
+    wait_for(lambda: cmd and cmd[-1][1].linear.x > 0.1, 15, period=0.05,
+             message='the crowd voter drives forward')
+
+    op = Driver(browser, url + '?operator', DESKTOP)
+    op_console = []
+    op.page.on('console', lambda m: op_console.append(m.text))
+    wait_for(lambda: op.state() == 'connected', 15, period=0.1, message='operator page connected')
+    assert op.page.locator('[data-testid="operator-panel"]').is_visible()
+    assert op.page.evaluate('window.isSecureContext')  # 127.0.0.1: SubtleCrypto available
+    op.page.fill('[data-testid="operator-secret"]', 'not-the-operator-secret')
+    op.page.click('[data-testid="operator-sign-in"]')
+    wait_for(lambda: op.attr('operator-state', 'data-state') == 'refused', 10, period=0.1,
+             message='a wrong secret refused')
+    assert 'wrong MAC' in op.text('operator-state')
+    op.page.fill('[data-testid="operator-secret"]', OPERATOR_SECRET)
+    op.page.click('[data-testid="operator-sign-in"]')
+    wait_for(lambda: op.attr('operator-state', 'data-state') == 'operator', 10, period=0.1,
+             message='signed in as the operator')
+    assert op.page.get_attribute('body', 'data-role') == 'operator'
+    assert op.page.input_value('[data-testid="operator-secret"]') == ''
+
+    op.hold('right')  # the operator turns in place while the crowd holds forward
+    wait_for(lambda: cmd[-1][1].angular.z < -0.5 and cmd[-1][1].linear.x == 0.0, 10,
+             period=0.05, message='cmd_vel is the operator turning, not the crowd')
+    for d in (crowd, op):
+        wait_for(lambda d=d: d.page.locator('[data-testid="operator-banner"]').is_visible(), 10,
+                 period=0.1, message='the operator banner on both pages')
+    ARTIFACTS.mkdir(exist_ok=True)
+    op.page.screenshot(path=str(ARTIFACTS / 'page-operator.png'))
+    time.sleep(1.0)
+    rate = [t for t, m in teleop if m.angular.z < -0.5 and t > teleop[-1][0] - 1.0]
+    assert len(rate) >= 6, len(rate)  # steady (~10 Hz) while held, not one command
+    op.release()
+    wait_for(lambda: teleop[-1][1].angular.z == 0.0 and teleop[-1][1].linear.x == 0.0, 5,
+             period=0.05, message='stop on release')
+    wait_for(lambda: cmd[-1][1].linear.x > 0.1 and cmd[-1][1].angular.z == 0.0, 10,
+             period=0.05, message='the crowd drives again after the operator let go')
+    wait_for(lambda: crowd.page.locator('[data-testid="operator-banner"]').is_hidden(), 10,
+             period=0.1, message='the banner gone')
+    op.page.click('[data-testid="operator-leave"]')
+    wait_for(lambda: op.attr('operator-state', 'data-state') == 'off', 5, period=0.1,
+             message='left operator mode')
+    crowd.release()
+    for text in console + op_console:
+        assert 'Content Security Policy' not in text, text
+    for d in (crowd, op):
+        assert d.errors == [], d.errors
+        d.context.close()
+
+
+def test_stock_rosbridge_mode_page_connects_under_its_csp(web_dist, browser, start_node,
+                                                         wait_for, tmp_path):
+    """The page from the page-only gateway reaches rosbridge on another port: the CSP's
+    connect-src lists that WebSocket origin ('self' does not cover another port)."""
+    from kropbot_testing.rosbridge_standin import start_standin
+
+    page_port, rosbridge_port = free_port(), free_port()
+    start_node('kropbot_gateway', 'gateway_node', 'gateway', params={
+        'port': page_port, 'websocket': False, 'rosbridge_port': rosbridge_port,
+        'web_root': str(web_dist)})
+    url = f'http://127.0.0.1:{page_port}/'
+    wait_for(lambda: _page_up(url), 20, period=0.2, message=f'GET {url}')
+    standin = start_standin(rosbridge_port, tmp_path / 'standin.log')
+    try:
+        tab = Driver(browser, url, PHONE)
+        console = []
+        tab.page.on('console', lambda m: console.append(m.text))
+        wait_for(lambda: tab.state() == 'connected', 15, period=0.1,
+                 message='the page connected to rosbridge on the other port')
+        assert tab.page.get_attribute('body', 'data-voter-mode') == 'client'
+        assert not any('Content Security Policy' in text for text in console), console
+        assert tab.errors == []
+        tab.context.close()
+    finally:
+        standin.terminate()
+        standin.wait(10)

@@ -366,7 +366,8 @@ def stack(start_node, ros, wait_for):
     port = free_port()
     gateway = start_node('kropbot_gateway', 'gateway_node', 'gateway',
                          params={'port': port, 'handshake_timeout': HANDSHAKE_TIMEOUT})
-    start_node('kropbot_vote', 'vote_node', 'vote', params={'strategy': 'mean', 'rate': 100.0})
+    start_node('kropbot_vote', 'vote_node', 'vote',
+               params={'strategy': 'mean', 'rate': 100.0, 'max_rate': 100.0})
     wait_for(lambda: 'crowd gateway on http://' in gateway.log() or not gateway.alive(), 20,
              message='gateway start')
     assert gateway.alive(), gateway.log()

@@ -5,6 +5,7 @@ WebSocket like a desktop across the internet would. Its gamepad is a recorded ev
 (``--gamepad FILE``, no device needed); its window runs under Xvfb, where xdotool types.
 """
 
+import json
 import os
 from pathlib import Path
 import signal
@@ -16,6 +17,7 @@ from geometry_msgs.msg import Twist
 from kropbot_testing.processes import INSTALL, free_port
 from nav_msgs.msg import Odometry
 import pytest
+from std_msgs.msg import String
 
 pytestmark = pytest.mark.dds
 
@@ -67,11 +69,23 @@ def remote(tmp_path):
         print(f'----- remote log -----\n{r.log()}')
 
 
+OPERATOR_SECRET = 'desk-operator-4f9a0c2e7b1d'
+
+
 @pytest.fixture
-def stack(start_node, wait_for):
-    """Gateway (free port) + vote + sim driver + sim camera; returns the gateway URL."""
+def stack(request, start_node, wait_for, tmp_path):
+    """Gateway (free port) + vote + sim driver + sim camera; returns the gateway URL.
+
+    Marked ``@pytest.mark.parametrize('stack', ['operator'], indirect=True)``, the gateway
+    has operator access with :data:`OPERATOR_SECRET` (``auth_secret_file``).
+    """
     port = free_port()
-    gateway = start_node('kropbot_gateway', 'gateway_node', 'gateway', params={'port': port})
+    params = {'port': port}
+    if getattr(request, 'param', None) == 'operator':
+        secrets = tmp_path / 'gateway.secrets'
+        secrets.write_text(f'desk: {OPERATOR_SECRET}\n')
+        params['auth_secret_file'] = str(secrets)
+    gateway = start_node('kropbot_gateway', 'gateway_node', 'gateway', params=params)
     start_node('kropbot_vote', 'vote_node', 'vote')
     start_node('kropbot_driver', 'driver_node', 'driver')
     start_node('kropbot_camera', 'camera_node', 'camera',
@@ -131,6 +145,39 @@ def test_operator_token_refused_is_shown_and_moves_nothing(stack, remote, ros, w
     log = client.log()
     assert 'remote: operator client for' in log
     assert '0123456789abcdef' not in log  # the secret is never printed
+
+
+@pytest.mark.parametrize('stack', ['operator'], indirect=True)
+def test_operator_token_drives_via_teleop_and_overrides_the_crowd(stack, remote, ros, wait_for,
+                                                                  tmp_path):
+    """--token-file against a gateway with that secret: teleop/cmd_vel, status operator: true."""
+    token = tmp_path / 'desk.token'
+    token.write_text(OPERATOR_SECRET + '\n')  # rosauth's one-line format
+    teleop = ros.collect(Twist, 'teleop/cmd_vel')
+    odom = ros.collect(Odometry, 'odom')
+    statuses = []
+    ros.node.create_subscription(String, 'crowd/status',
+                                 lambda m: statuses.append(json.loads(m.data)), 10)
+    client = remote('--url', stack, '--headless', '--gamepad', str(FIXTURE),
+                    '--token-file', str(token))
+    wait_for(lambda: 'auth: authenticated as operator' in client.log(), 20,
+             message='the gateway accepting the token')
+    wait_for(lambda: any(m.linear.x > 0.05 for _, m in teleop), 20,
+             message='forward on teleop/cmd_vel (the recorded stick)')
+    wait_for(lambda: any(s['operator'] for s in statuses), 10, message='status operator: true')
+    wait_for(lambda: moving(odom), 10, message='the robot moving under the operator')
+    # the recording releases the stick: the operator's stop holds the robot (heartbeat 0.1 s)
+    first_forward = next(t for t, m in teleop if m.linear.x > 0.05)
+    stopped = wait_for(lambda: next((t for t, m in teleop if t > first_forward
+                                     and m.linear.x == 0.0), None), 15,
+                       message='stop on teleop/cmd_vel after the release')
+    wait_for(lambda: odom[-1][0] > stopped and odom[-1][1].twist.twist.linear.x == 0.0, 10,
+             message='the robot stopped')
+    assert statuses[-1]['operator'] is True  # still the operator: it keeps sending stop
+    assert client.stop() == 0
+    log = client.log()
+    assert 'remote: operator client for' in log and 'Traceback' not in log
+    assert OPERATOR_SECRET not in log
 
 
 def test_reconnects_with_backoff_when_the_gateway_appears(start_node, remote, wait_for):

@@ -18,7 +18,7 @@ export default [
     },
   },
   {
-    files: ['test/**/*.js', 'vite.config.js', 'eslint.config.js'],
+    files: ['test/**/*.js', 'plugins/**/*.js', 'vite.config.js', 'eslint.config.js'],
     languageOptions: { globals: { ...globals.node } },
   },
 ];

@@ -7,6 +7,11 @@
  * On every close the Ros and Topic objects are dropped and, after a backoff delay, created
  * anew and re-subscribed. Votes are published only while connected: roslibjs would otherwise
  * queue them (Ros.callOnConnection) and replay stale votes after a reconnect.
+ *
+ * Operator mode (logic/operator.js): `authenticate()` sends the rosbridge `auth` op through
+ * Ros.authenticate() on the open connection only; the gateway's `status` ops reach
+ * `onServerStatus`; once authenticated, `enableTeleop()` advertises teleop/cmd_vel on this
+ * connection and `publishTeleop()` sends the operator's commands (again only while connected).
  */
 import { Ros, Topic } from 'roslib';
 import { Backoff } from './logic/backoff.js';
@@ -15,6 +20,7 @@ export const TOPICS = Object.freeze({
   image: { name: 'camera/image_raw/compressed', type: 'sensor_msgs/msg/CompressedImage' },
   status: { name: 'crowd/status', type: 'std_msgs/msg/String' },
   vote: { name: 'crowd/vote', type: 'geometry_msgs/msg/TwistStamped' },
+  teleop: { name: 'teleop/cmd_vel', type: 'geometry_msgs/msg/Twist' },
 });
 
 export class CrowdLink {
@@ -47,9 +53,10 @@ export class CrowdLink {
    *
    * @param {{onState?: (state: string, info?: {retryInMs?: number}) => void,
    *   onStatus?: (msg: object) => void, onImage?: (msg: object) => void,
-   *   onConnected?: () => void, onDisconnected?: () => void}} [handlers] - onState gets
+   *   onConnected?: () => void, onDisconnected?: () => void,
+   *   onServerStatus?: (status: object) => void}} [handlers] - onState gets
    *   'connecting', 'connected', 'reconnecting' or 'closed'; onStatus/onImage the crowd/status
-   *   and camera messages
+   *   and camera messages; onServerStatus the server's rosbridge `status` ops
    */
   start(handlers = {}) {
     this._setHandlers(handlers);
@@ -76,6 +83,46 @@ export class CrowdLink {
     return true;
   }
 
+  /**
+   * Send a rosbridge v2 `auth` op (Ros.authenticate) if the socket is open right now.
+   *
+   * @param {{mac: string, client: string, dest: string, rand: string, t: number,
+   *   level: string, end: number}} f - from logic/operator.js authFields()
+   * @returns {boolean} whether it was sent (roslibjs would queue it otherwise)
+   */
+  authenticate(f) {
+    if (!this.connected || !this.ros?.isConnected) return false;
+    this.ros.authenticate(f.mac, f.client, f.dest, f.rand, f.t, f.level, f.end);
+    return true;
+  }
+
+  /** Advertise teleop/cmd_vel on this connection (after the gateway accepted the auth op). */
+  enableTeleop() {
+    if (!this.connected || !this.topics || this.topics.teleop) return;
+    this.topics.teleop = new this.TopicClass({
+      ros: this.ros, name: TOPICS.teleop.name, messageType: TOPICS.teleop.type,
+      reconnect_on_close: false, queue_size: 1,
+    });
+    this.topics.teleop.advertise();
+  }
+
+  /**
+   * Publish one operator command if the socket is open and teleop is enabled on it.
+   *
+   * @param {object} msg - geometry_msgs/msg/Twist
+   * @returns {boolean} whether it was sent
+   */
+  publishTeleop(msg) {
+    if (!this.connected || !this.ros?.isConnected || !this.topics?.teleop) return false;
+    this.topics.teleop.publish(msg);
+    return true;
+  }
+
+  /** Drop this connection and connect anew (e.g. to leave operator mode). */
+  restart() {
+    if (this.ros) this._closed(this.ros);
+  }
+
   _setHandlers(handlers) {
     const none = () => {};
     this.onState = handlers.onState ?? none;
@@ -83,6 +130,7 @@ export class CrowdLink {
     this.onImage = handlers.onImage ?? none;
     this.onConnected = handlers.onConnected ?? none;
     this.onDisconnected = handlers.onDisconnected ?? none;
+    this.onServerStatus = handlers.onServerStatus ?? none;
   }
 
   _connect() {
@@ -108,7 +156,13 @@ export class CrowdLink {
       this._closed(ros);
     });
     ros.on('error', () => {}); // a close event follows
-    ros.on('status', (m) => console.warn('gateway status:', m?.level, m?.msg));
+    ros.on('status', (m) => {
+      if (this.ros !== ros) return;
+      if (m?.level === 'error' || m?.level === 'warning') {
+        console.warn('gateway status:', m?.level, m?.msg);
+      }
+      this.onServerStatus(m);
+    });
     ros.connect(this.url).catch(() => {
       clearTimeout(timeout);
       if (!closed) {

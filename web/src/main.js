@@ -3,7 +3,8 @@
  * (./logic/*.js, unit-tested) and the connection (./connection.js). No logic of its own.
  *
  * Start-up: read ./config.json (logic/config.js) to learn who assigns voter ids, then build the
- * link, the vote scheduler and the controls, the widgets, and connect.
+ * link, the vote schedulers (crowd and operator, behind one router) and the controls, the
+ * widgets and the operator panel (logic/operator.js), and connect.
  */
 import './style.css';
 import { CrowdLink } from './connection.js';
@@ -12,6 +13,10 @@ import { loadConfig } from './logic/config.js';
 import { Controls } from './logic/controls.js';
 import { socketUrl } from './logic/endpoint.js';
 import { voterToken } from './logic/modes.js';
+import {
+  DriveRouter, OPERATOR_TIMING, OperatorSession, STATES, authFields, operatorRequested,
+  randomNonce, twistMessage,
+} from './logic/operator.js';
 import { parseStatus } from './logic/status.js';
 import { tabVoterId } from './logic/voter-id.js';
 import { VoteScheduler } from './logic/votes.js';
@@ -20,6 +25,7 @@ import { createConnectionState } from './ui/connection-state.js';
 import { createGamepad } from './ui/gamepad.js';
 import { createKeyboard } from './ui/keyboard.js';
 import { createModesPanel } from './ui/modes.js';
+import { createOperatorPanel } from './ui/operator.js';
 import { createPad } from './ui/pad.js';
 import { createStatusPanel } from './ui/status.js';
 import { showVoterMode } from './ui/voter-mode.js';
@@ -45,16 +51,59 @@ showVoterMode({ root: document.body, note: $('voter-mode') }, config.voterId, vo
 
 // ---------------------------------------------------------------- link, votes, controls
 const link = new CrowdLink({ url: socketUrl(window.location, config) });
-const votes = new VoteScheduler({
-  send: (cmd) => link.publishVote(voteMessage(cmd, Date.now(), voterId)),
+const votes = new DriveRouter({
+  crowd: new VoteScheduler({
+    send: (cmd) => link.publishVote(voteMessage(cmd, Date.now(), voterId)),
+  }),
+  operator: new VoteScheduler({
+    send: (cmd) => link.publishTeleop(twistMessage(cmd)), ...OPERATOR_TIMING,
+  }),
 });
 const controls = new Controls({ votes });
+
+// ---------------------------------------------------------------- operator mode
+const subtle = window.isSecureContext ? window.crypto?.subtle : undefined;
+let operatorPanel = null;
+const operator = new OperatorSession({
+  available: Boolean(subtle),
+  makeAuth: (secret) => authFields({
+    secret, dest: window.location.hostname, nowMs: Date.now(), subtle,
+    rand: randomNonce(window.crypto),
+  }),
+  send: (fields) => link.authenticate(fields),
+  onChange: (state, detail) => {
+    if (state === STATES.operator) {
+      link.enableTeleop();
+      controls.releaseAll(now());
+      votes.use('operator', now());
+    } else if (state !== STATES.signingIn) {
+      controls.releaseAll(now());
+      votes.use('crowd', now());
+    }
+    operatorPanel?.show(state, detail);
+  },
+});
+operatorPanel = createOperatorPanel({
+  root: document.body, link: $('operator-link'), panel: $('operator-panel'),
+  form: $('operator-form'), secret: $('operator-secret'), state: $('operator-state'),
+  leave: $('operator-leave'),
+}, {
+  open: operatorRequested(window.location.search),
+  onSignIn: (secret) => operator.start(secret, link.connected),
+  onLeave: () => {
+    operator.stop();
+    link.restart(); // the gateway keeps a connection's role: a new connection is a crowd voter
+  },
+});
+operatorPanel.show(operator.state);
 
 // ---------------------------------------------------------------- widgets
 const connState = createConnectionState($('conn-state'));
 const camera = createCamera({ img: $('camera'), placeholder: $('no-video'), age: $('frame-age') });
 const status = createStatusPanel({
   drivers: $('drivers'),
+  bots: $('bots'),
+  botsBox: $('bots-box'),
   operator: $('operator'),
   strategy: $('strategy'),
   falls: $('falls'),
@@ -91,7 +140,7 @@ document.addEventListener('visibilitychange', () => {
 });
 
 // ---------------------------------------------------------------- go
-setInterval(() => votes.tick(now()), 100);
+setInterval(() => votes.tick(now()), 50); // the operator re-sends every 100 ms
 setInterval(() => camera.updateAge(), 100);
 setInterval(() => modes.tick(), 250);
 setInterval(() => gamepad.poll(), 50);
@@ -103,6 +152,13 @@ link.start({
     modes.render(parsed);
   },
   onImage: camera.show,
-  onConnected: () => votes.onConnected(now()),
-  onDisconnected: () => votes.onDisconnected(),
+  onConnected: () => {
+    votes.onConnected(now());
+    operator.connected();
+  },
+  onDisconnected: () => {
+    votes.onDisconnected();
+    operator.disconnected();
+  },
+  onServerStatus: (m) => operator.status(m),
 });

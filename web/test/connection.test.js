@@ -6,6 +6,7 @@ class FakeRos {
   static all = [];
 
   constructor() {
+    this.auths = [];
     this.handlers = {};
     this.isConnected = false;
     this.closed = false;
@@ -37,6 +38,10 @@ class FakeRos {
 
   close() {
     this.closed = true;
+  }
+
+  authenticate(...args) {
+    this.auths.push(args);
   }
 }
 
@@ -134,6 +139,35 @@ describe('CrowdLink', () => {
     // A late event from a dropped connection changes nothing.
     FakeRos.all[0].emit('close');
     expect(link.connected).toBe(true);
+  });
+
+  it('operator: auth op and teleop only on an open connection; status ops are handed over', () => {
+    const statuses = [];
+    const { link } = makeLink({ handlers: { onServerStatus: (m) => statuses.push(m) } });
+    const fields = { mac: 'm', client: 'c', dest: 'd', rand: 'r', t: 1, level: 'admin', end: 2 };
+    expect(link.authenticate(fields)).toBe(false); // never queued for a later connection
+    const ros = FakeRos.all[0];
+    ros.open();
+    expect(link.publishTeleop({ linear: {} })).toBe(false); // not enabled yet
+    expect(link.authenticate(fields)).toBe(true);
+    expect(ros.auths).toEqual([['m', 'c', 'd', 'r', 1, 'admin', 2]]);
+    ros.emit('status', { level: 'info', msg: 'auth: authenticated as operator' });
+    expect(statuses).toEqual([{ level: 'info', msg: 'auth: authenticated as operator' }]);
+    link.enableTeleop();
+    const teleop = ros.topics.find((t) => t.name === 'teleop/cmd_vel');
+    expect(teleop.messageType).toBe('geometry_msgs/msg/Twist');
+    expect(teleop.advertised).toBe(true);
+    expect(link.publishTeleop({ linear: { x: 1 } })).toBe(true);
+    expect(teleop.published).toEqual([{ linear: { x: 1 } }]);
+    // restart(): a fresh connection, on which teleop is not enabled
+    link.restart();
+    expect(ros.closed).toBe(true);
+    vi.advanceTimersByTime(500);
+    FakeRos.all[1].open();
+    expect(link.publishTeleop({})).toBe(false);
+    expect(FakeRos.all[1].topics.some((t) => t.name === 'teleop/cmd_vel')).toBe(false);
+    ros.emit('status', { level: 'info', msg: 'late, from the old socket' });
+    expect(statuses).toHaveLength(1);
   });
 
   it('gives up on a connection attempt that hangs and tries again', () => {

@@ -6,6 +6,7 @@ import { createCamera } from '../src/ui/camera.js';
 import { createConnectionState } from '../src/ui/connection-state.js';
 import { createGamepad } from '../src/ui/gamepad.js';
 import { createKeyboard } from '../src/ui/keyboard.js';
+import { createOperatorPanel } from '../src/ui/operator.js';
 import { createPad } from '../src/ui/pad.js';
 import { createStatusPanel } from '../src/ui/status.js';
 import { showVoterMode } from '../src/ui/voter-mode.js';
@@ -202,6 +203,24 @@ describe('status panel', () => {
     expect(els.falls.textContent).toBe('');
   });
 
+  it('counts labelled bots apart from people', () => {
+    const { els, panel } = setup();
+    els.bots = el('span');
+    els.botsBox = el('span');
+    const withBots = createStatusPanel(els);
+    withBots.render({ voters: 5, bots: 2, histogram: { forward: 5 } });
+    expect(els.drivers.textContent).toBe('3');
+    expect(els.drivers.dataset.voters).toBe('5');
+    expect(els.bots.textContent).toBe('2');
+    expect(els.botsBox.hidden).toBe(false);
+    withBots.render({ voters: 1, bots: 0 });
+    expect(els.botsBox.hidden).toBe(true);
+    withBots.render({ voters: 1, bots: 7 }); // never more bots than voters
+    expect(els.drivers.textContent).toBe('0');
+    panel.render({ voters: 2 }); // a status without the key: all people
+    expect(els.drivers.textContent).toBe('2');
+  });
+
   it('ignores an unparsable status and counts only rendered ones', () => {
     const { els, panel, limits } = setup();
     panel.render(null);
@@ -307,5 +326,57 @@ describe('connection state and voter mode', () => {
     expect(root.dataset.voterMode).toBe('server');
     expect(root.dataset.voterId).toBeUndefined();
     expect(note.hidden).toBe(true);
+  });
+});
+
+describe('operator panel', () => {
+  function setup(open = false) {
+    const els = {
+      root: el(), link: el('a'), panel: el('section'), form: el('form'), secret: el('input'),
+      state: el('p'), leave: el('button'),
+    };
+    els.panel.hidden = true;
+    els.form.appendChild(els.secret);
+    els.panel.append(els.form, els.state, els.leave);
+    document.body.append(els.link, els.panel);
+    const calls = [];
+    const panel = createOperatorPanel(els, {
+      open, onSignIn: (s) => calls.push(['sign-in', s]), onLeave: () => calls.push(['leave']),
+    });
+    return { els, panel, calls };
+  }
+
+  it('opens from the link, hands over the secret once and clears the field', () => {
+    const { els, calls } = setup();
+    expect(els.panel.hidden).toBe(true);
+    const click = new MouseEvent('click', { bubbles: true, cancelable: true });
+    els.link.dispatchEvent(click);
+    expect(click.defaultPrevented).toBe(true);
+    expect(els.panel.hidden).toBe(false);
+    expect(els.link.hidden).toBe(true);
+    els.secret.value = 'operator-secret-0123456789';
+    const submit = new Event('submit', { bubbles: true, cancelable: true });
+    els.form.dispatchEvent(submit);
+    expect(submit.defaultPrevented).toBe(true); // no navigation with the secret
+    expect(calls).toEqual([['sign-in', 'operator-secret-0123456789']]);
+    expect(els.secret.value).toBe('');
+  });
+
+  it('shows each state and marks the page role', () => {
+    const { els, panel, calls } = setup(true);
+    expect(els.panel.hidden).toBe(false);
+    panel.show('signing-in');
+    expect(els.form.hidden).toBe(true);
+    expect(els.leave.hidden).toBe(false);
+    panel.show('operator');
+    expect(els.state.dataset.state).toBe('operator');
+    expect(els.state.textContent).toMatch(/You are the operator/);
+    expect(els.root.dataset.role).toBe('operator');
+    els.leave.dispatchEvent(new MouseEvent('click'));
+    expect(calls).toEqual([['leave']]);
+    panel.show('refused', 'wrong MAC');
+    expect(els.state.textContent).toBe('operator: refused: wrong MAC');
+    expect(els.form.hidden).toBe(false);
+    expect(els.root.dataset.role).toBe('crowd');
   });
 });

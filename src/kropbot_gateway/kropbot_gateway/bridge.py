@@ -26,6 +26,15 @@ class Bridge:
     def publish_vote(self, vote):
         """Publish a :class:`~kropbot_gateway.session.PublishVote`."""
 
+    def publish_teleop(self, command):
+        """Publish an operator's :class:`~kropbot_gateway.session.PublishTeleop`.
+
+        Called only for the topics of the role table's operator entries, and only on a gateway
+        with operator access (``auth_secret_file`` set). A bridge that cannot carry operator
+        commands must not be used with operator access (it raises NotImplementedError here).
+        """
+        raise NotImplementedError(f'{type(self).__name__} does not carry operator commands')
+
     def subscribe(self, topic, type_name):
         """Create the (single) subscription for resolved ``topic`` of ``type_name``."""
 
@@ -39,24 +48,28 @@ class MemoryBridge(Bridge):
     Args:
         on_vote: optional callable taking each :class:`~kropbot_gateway.session.PublishVote`
             (called on the server's loop; must not block).
+        on_teleop: the same for each :class:`~kropbot_gateway.session.PublishTeleop`.
         on_subscription: optional callable ``(event, topic, type_name)`` with ``event``
             ``'subscribe'`` or ``'unsubscribe'`` (``type_name`` None for the latter).
 
     Attributes:
         votes: every published vote, in order.
+        teleops: every published operator command, in order.
         subscribed: every topic ``subscribe`` was called for, in order.
         unsubscribed: every topic ``unsubscribe`` was called for, in order.
         topics: ``{topic: type_name}`` of the subscriptions open now.
 
     """
 
-    def __init__(self, on_vote=None, on_subscription=None):
+    def __init__(self, on_vote=None, on_subscription=None, on_teleop=None):
         self.votes = []
+        self.teleops = []
         self.subscribed = []
         self.unsubscribed = []
         self.topics = {}
         self._on_vote = on_vote
         self._on_subscription = on_subscription
+        self._on_teleop = on_teleop
         self._deliver = None
 
     def attach(self, deliver):
@@ -68,6 +81,12 @@ class MemoryBridge(Bridge):
         self.votes.append(vote)
         if self._on_vote:
             self._on_vote(vote)
+
+    def publish_teleop(self, command):
+        """Record an operator ``command`` (and pass it to ``on_teleop``)."""
+        self.teleops.append(command)
+        if self._on_teleop:
+            self._on_teleop(command)
 
     def subscribe(self, topic, type_name):
         """Record an open subscription of ``topic``."""

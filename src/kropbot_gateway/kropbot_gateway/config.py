@@ -7,12 +7,14 @@ generated from it, and :func:`config_from_params` turns validated values into a
 :class:`GatewayConfig`. Every parameter is read-only: the server reads them once at start-up.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from kropbot_common.params import Param, ParameterError, check_values
 
+from kropbot_gateway.auth import DEFAULT_WINDOW, SecretsError, Verifier, load_secrets
 from kropbot_gateway.names import parse_allow_entries
+from kropbot_gateway.roles import RoleTable, build_role_table
 from kropbot_gateway.session import VOTE_TYPE, SessionLimits
 
 MIB = 2 ** 20
@@ -58,6 +60,25 @@ PARAMETERS = (
     Param('allow_subscribe', ['camera/image_raw/compressed:sensor_msgs/msg/CompressedImage',
                               'crowd/status:std_msgs/msg/String'],
           'topics clients may subscribe to, "topic:pkg/msg/Type"'),
+    Param('auth_secret_file', '',
+          "secrets file of the rosbridge auth op (rosauth one-line secret, or 'name: secret' "
+          "lines; doc/auth.md); '' = operator access off (auth ops refused)"),
+    Param('auth_window', DEFAULT_WINDOW, "an auth op's t must be this close to the gateway's "
+          "clock (rosauth's allowed_time_delta)", 's', 0.5, 300.0),
+    Param('max_auth_failures', 5, 'close 1008 at this many refused auth ops on one connection',
+          '', 1, 1000),
+    Param('auth_bot_names', [], 'names of secrets (auth_secret_file) that authenticate as a '
+          "labelled bot only (voter id bot-...); an auth op with level 'bot' is a bot too"),
+    Param('operator_publish', ['teleop/cmd_vel:geometry_msgs/msg/Twist'],
+          'topics an authenticated operator may publish besides votes, "topic:pkg/msg/Type" '
+          '(geometry_msgs/msg/Twist commands only, sanitised like votes; not cmd_vel)'),
+    Param('operator_subscribe', ['odom:nav_msgs/msg/Odometry',
+                                 'diagnostics:diagnostic_msgs/msg/DiagnosticArray'],
+          "topics an authenticated operator may subscribe to besides the crowd's"),
+    Param('operator_commands_per_second', 50.0, "sustained operator commands per connection "
+          "(own token bucket; also raises the operator's message flood limit)", '1/s',
+          1.0, 1000.0),
+    Param('operator_burst', 20, "operator's token bucket capacity", 'commands', 1, 1000),
 )
 
 
@@ -66,7 +87,11 @@ class GatewayConfig:
     """Server settings, built by :func:`config_from_params` (defaults: :data:`PARAMETERS`).
 
     Sizes in bytes, times in seconds. ``web_root`` None or missing -> ``GET /`` answers 404.
-    ``publish_allow``/``subscribe_allow`` map resolved topic names to ``pkg/msg/Type``.
+    ``publish_allow``/``subscribe_allow`` map resolved topic names to ``pkg/msg/Type`` (the
+    crowd's lists); ``roles`` is the :class:`~kropbot_gateway.roles.RoleTable` (crowd-only
+    when ``verifier`` is None, i.e. operator access off); ``verifier`` checks ``auth`` ops
+    (its ``repr`` names the secrets, never shows them); ``bot_names`` are the secrets that
+    authenticate as bots only.
     ``websocket`` False serves the page only (WebSocket upgrades refused); the page is told to
     connect to a rosbridge server on ``rosbridge_port`` instead (``/config.json``).
     """
@@ -87,6 +112,13 @@ class GatewayConfig:
     limits: SessionLimits
     websocket: bool = True
     rosbridge_port: int = 9090
+    roles: RoleTable = None
+    verifier: Verifier = field(default=None, repr=False)
+    bot_names: frozenset = frozenset()
+
+    def __post_init__(self):
+        if self.roles is None:
+            self.roles = RoleTable.crowd_only(self.publish_allow, self.subscribe_allow)
 
 
 def defaults():
@@ -108,10 +140,15 @@ def config_from_params(values, namespace='/'):
     Missing names take their defaults (:data:`PARAMETERS`). ``web_root`` is used as given ('' ->
     None; the node resolves its default first).
 
+    ``auth_secret_file`` (if not '') is read here: a missing, unreadable or invalid file, or
+    a secret shorter than 16 characters, is a ParameterError whose text never holds a secret.
+
     Raises:
         ParameterError: (a ``ValueError``) naming the first bad parameter: a type or range
-            error, an empty ``address``, a malformed origin or allow-list entry, or a
-            publishable type other than TwistStamped votes.
+            error, an empty ``address``, a malformed origin or allow-list entry, a
+            publishable type other than TwistStamped votes (crowd) or Twist commands
+            (operator), an unusable secrets file, or an ``auth_bot_names`` entry that is not
+            in it.
 
     """
     values = check_values(PARAMETERS, values)
@@ -131,6 +168,15 @@ def config_from_params(values, namespace='/'):
             raise ParameterError(
                 f"parameter 'allow_publish': {topic} has type {type_name}; only {VOTE_TYPE} "
                 'votes (with server-side identity) can be published')
+    try:
+        roles = build_role_table(publish, subscribe,
+                                 _allow_list(values, 'operator_publish', namespace),
+                                 _allow_list(values, 'operator_subscribe', namespace),
+                                 namespace, VOTE_TYPE)
+    except ValueError as exc:
+        raise ParameterError(f"parameter 'operator_publish'/'operator_subscribe': {exc}") \
+            from None
+    verifier, bot_names = _verifier(values)
     return GatewayConfig(
         address=values['address'], port=values['port'],
         web_root=values['web_root'] or None, namespace=namespace,
@@ -142,5 +188,25 @@ def config_from_params(values, namespace='/'):
         ping_interval=values['ping_interval'], ping_timeout=values['ping_timeout'],
         limits=SessionLimits(values['votes_per_second'], values['vote_burst'],
                              values['abuse_factor'], values['abuse_window'],
-                             values['abuse_bytes_per_second'], values['max_errors']),
-        websocket=values['websocket'], rosbridge_port=values['rosbridge_port'])
+                             values['abuse_bytes_per_second'], values['max_errors'],
+                             values['operator_commands_per_second'], values['operator_burst'],
+                             values['max_auth_failures']),
+        websocket=values['websocket'], rosbridge_port=values['rosbridge_port'],
+        roles=roles if verifier else None, verifier=verifier, bot_names=bot_names)
+
+
+def _verifier(values):
+    """Return ``(Verifier or None, frozenset of bot names)`` from the auth parameters."""
+    path = values['auth_secret_file']
+    bots = frozenset(n for n in values['auth_bot_names'] if n)
+    if not path:
+        return None, bots
+    try:
+        secrets = load_secrets(path)
+    except SecretsError as exc:  # its text never holds a secret
+        raise ParameterError(f"parameter 'auth_secret_file': {exc}") from None
+    unknown = sorted(bots - set(secrets))
+    if unknown:
+        raise ParameterError(f"parameter 'auth_bot_names': {unknown} not in the secrets file "
+                             f'(it names {sorted(secrets)})')
+    return Verifier(secrets, window=values['auth_window']), bots

@@ -49,7 +49,10 @@ class GatewayNode(Node):
             config.web_root = None
         self._check_fd_limit(config.max_connections)
         # Page only (websocket false): no vote publisher; stock rosbridge publishes the votes.
-        bridge = RosBridge(self, config.publish_allow if config.websocket else ())
+        # Operator command publishers exist only with operator access (auth_secret_file).
+        bridge = RosBridge(self, config.publish_allow if config.websocket else (),
+                           config.roles.teleop_topics()
+                           if config.websocket and config.verifier else ())
         self.server = GatewayServer(config, bridge, log)
         self.thread = ServerThread(self.server)
         try:
@@ -58,6 +61,8 @@ class GatewayNode(Node):
             self.thread.stop()
             raise StartupError(f'cannot listen on {config.address}:{config.port}: {exc}') \
                 from None
+        if config.verifier is not None:
+            log.info(f'operator access on: {config.verifier!r}, bots {sorted(config.bot_names)}')
         log.info(f'KropBot crowd gateway on http://{config.address}:{self.server.port}/')
         if not config.websocket:
             log.warning(

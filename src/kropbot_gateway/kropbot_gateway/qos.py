@@ -2,6 +2,8 @@
 
 - :data:`VOTE_QOS`: the vote publishers (``crowd/vote``): reliable, keep last 100, so a burst
   of votes is not dropped between the gateway and the vote node.
+- :data:`TELEOP_QOS`: the operator's command publishers (``teleop/cmd_vel``): reliable, keep
+  last 10, as the vote node subscribes.
 - :data:`STATUS_QOS`: subscriptions for viewers of small state topics (``crowd/status``):
   reliable, keep last 10.
 - :data:`IMAGE_QOS`: subscriptions for viewers of images: best effort, keep last 1 (newest
@@ -12,6 +14,8 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 VOTE_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
                       history=HistoryPolicy.KEEP_LAST)
+TELEOP_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
+                        history=HistoryPolicy.KEEP_LAST)
 STATUS_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
                         history=HistoryPolicy.KEEP_LAST)
 IMAGE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT,

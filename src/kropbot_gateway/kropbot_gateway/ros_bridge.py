@@ -12,11 +12,11 @@ the server's ``deliver``.
 
 from collections import deque
 
-from geometry_msgs.msg import TwistStamped
+from geometry_msgs.msg import Twist, TwistStamped
 
 from kropbot_gateway.bridge import Bridge
 from kropbot_gateway.msgconv import import_message, msg_to_dict
-from kropbot_gateway.qos import VOTE_QOS, viewer_qos
+from kropbot_gateway.qos import TELEOP_QOS, VOTE_QOS, viewer_qos
 
 
 class RosBridge(Bridge):
@@ -26,16 +26,20 @@ class RosBridge(Bridge):
         node: the ``rclpy.node.Node`` that owns the publishers and subscriptions.
         vote_topics: resolved topics that get a ``TwistStamped`` vote publisher now (the
             server accepts votes for these only).
+        teleop_topics: resolved topics that get a ``Twist`` publisher for operator commands
+            (empty unless operator access is on).
 
     """
 
-    def __init__(self, node, vote_topics):
+    def __init__(self, node, vote_topics, teleop_topics=()):
         self._node = node
         self._deliver = None
         self._queue = deque()
         self._guard = node.create_guard_condition(self._drain)
         self._vote_pubs = {topic: node.create_publisher(TwistStamped, topic, VOTE_QOS)
                            for topic in vote_topics}  # made up front: DDS discovery is done early
+        self._teleop_pubs = {topic: node.create_publisher(Twist, topic, TELEOP_QOS)
+                             for topic in teleop_topics}
         self._viewer_subs = {}
 
     def attach(self, deliver):
@@ -54,6 +58,13 @@ class RosBridge(Bridge):
         msg.twist.linear.x = vote.linear_x
         msg.twist.angular.z = vote.angular_z
         self._vote_pubs[vote.topic].publish(msg)
+
+    def publish_teleop(self, command):
+        """Publish an operator's command as a ``Twist`` (server thread, like votes)."""
+        msg = Twist()
+        msg.linear.x = command.linear_x
+        msg.angular.z = command.angular_z
+        self._teleop_pubs[command.topic].publish(msg)
 
     def subscribe(self, topic, type_name):
         """Queue the creation of ``topic``'s subscription for the executor thread."""

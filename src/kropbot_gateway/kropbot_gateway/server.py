@@ -19,8 +19,18 @@ from websockets.exceptions import ConnectionClosed
 from kropbot_gateway.admission import Admission
 from kropbot_gateway.encoding import encode_json
 from kropbot_gateway.fanout import Fanout
-from kropbot_gateway.http import static_response, websocket_off_response
-from kropbot_gateway.session import Close, PublishVote, Reply, Session, Subscribe, Unsubscribe
+from kropbot_gateway.http import METHODS, answer, method_not_allowed, websocket_off_response
+from kropbot_gateway.session import (
+    SESSION_ENDED,
+    Close,
+    PublishTeleop,
+    PublishVote,
+    Reply,
+    RoleChanged,
+    Session,
+    Subscribe,
+    Unsubscribe,
+)
 
 CLOSE_UNSUPPORTED_DATA = 1003
 WRITE_LIMIT = 64 * 1024  # bytes buffered per connection before send() waits (drain)
@@ -58,6 +68,7 @@ class GatewayServer:
         self._admission = Admission(config, self._count)
         self._fanout = Fanout(bridge, self.stats, self._count)
         self._server = None
+        self._lapse = {}  # connection -> TimerHandle closing it at the end of its auth
 
     def _count(self, key, text=None):
         self.stats[key] = self.stats.get(key, 0) + 1
@@ -99,13 +110,18 @@ class GatewayServer:
     # --- HTTP side: static page, /config.json, admission of WebSocket handshakes -----------
 
     def _process_request(self, connection, request):
-        if request.headers.get('Upgrade', '').lower() != 'websocket':
-            response, key = static_response(self.config, request.path)
+        method = request.method
+        if method not in METHODS:
+            self._count('http_405')
+            return method_not_allowed(request.headers.get('Host'), self.config)
+        if method == 'HEAD' or request.headers.get('Upgrade', '').lower() != 'websocket':
+            response, key = answer(self.config, method, request.path, request.headers)
             self._count(key)
             return response
         if not self.config.websocket:
             self._count('refused_websocket_off')
-            return websocket_off_response(self.config.rosbridge_port)
+            return websocket_off_response(self.config.rosbridge_port,
+                                          request.headers.get('Host'), self.config)
         return self._admission.check(connection, request)
 
     # --- WebSocket side ----------------------------------------------------------------------
@@ -113,7 +129,8 @@ class GatewayServer:
     async def _handler(self, connection):
         cfg = self.config
         session = Session(cfg.publish_allow, cfg.subscribe_allow, cfg.namespace, cfg.limits,
-                          time.monotonic(), self.stats)
+                          time.monotonic(), self.stats, roles=cfg.roles,
+                          verifier=cfg.verifier, bot_names=cfg.bot_names)
         self._count('connections')
         viewers = {}
         try:
@@ -133,18 +150,27 @@ class GatewayServer:
             if exc.rcvd is None and exc.sent is not None and exc.sent.code == 1009:
                 self._count('closed_oversize', f'closed {session.client_id}: message too big')
         finally:
+            lapse = self._lapse.pop(connection, None)
+            if lapse is not None:
+                lapse.cancel()
             self._fanout.drop_all(connection, viewers)
             self._admission.release(connection)  # also done on connection loss; idempotent
 
     async def _execute(self, connection, session, viewers, action):
         """Run one protocol action; return False when the connection must stop reading."""
         if isinstance(action, Reply):
-            if action.payload.get('level') == 'warning':
-                self._count('status_warning',
-                            f'{session.client_id}: {action.payload["msg"]}')
+            level = action.payload.get('level')
+            if level == 'warning' or (level == 'error'
+                                      and action.payload['msg'].startswith('auth:')):
+                # auth refusals: the Verifier's reason only (never a secret or a MAC)
+                self._count(f'status_{level}', f'{session.client_id}: {action.payload["msg"]}')
             await connection.send(encode_json(action.payload))
         elif isinstance(action, PublishVote):
             self.bridge.publish_vote(action)
+        elif isinstance(action, PublishTeleop):
+            self.bridge.publish_teleop(action)
+        elif isinstance(action, RoleChanged):
+            self._role_changed(connection, action)
         elif isinstance(action, Subscribe):
             self._fanout.add_viewer(connection, viewers, action)
         elif isinstance(action, Unsubscribe):
@@ -154,6 +180,18 @@ class GatewayServer:
             await connection.close(action.code, action.reason)
             return False
         return True
+
+    def _role_changed(self, connection, action):
+        """Log an authentication and close the connection at its end (``until``)."""
+        delay = action.until - time.monotonic()
+        self.log.info(f'{action.voter_id} authenticated as {action.role} (secret '
+                      f'{action.operator!r}) for {delay:.0f} s')
+        old = self._lapse.pop(connection, None)
+        if old is not None:
+            old.cancel()
+        if delay < 1e9:  # an end centuries away: no timer (call_later needs a sane delay)
+            self._lapse[connection] = asyncio.get_running_loop().call_later(
+                max(0.0, delay), lambda: asyncio.ensure_future(connection.close(*SESSION_ENDED)))
 
 
 class ServerThread:

@@ -1,11 +1,13 @@
 """The gateway's protocol session: one rosbridge v2 connection as a state machine, ROS-free.
 
 One :class:`Session` per WebSocket connection turns incoming text frames into a list of
-*actions* (status replies, votes to publish, subscription changes, a close request) that the
-server executes. It enforces the allow-list, the type aliases (:mod:`kropbot_gateway.names`),
-the voter identity and the vote rate and flood limits (:mod:`kropbot_gateway.limits`). Parsing
-and encoding live in :mod:`kropbot_gateway.encoding`; the transport in
-:mod:`kropbot_gateway.server`.
+*actions* (status replies, votes and operator commands to publish, a role change, subscription
+changes, a close request) that the server executes. It enforces the role's allow-lists
+(:mod:`kropbot_gateway.roles`; the ``auth`` op changes the role), the type aliases
+(:mod:`kropbot_gateway.names`), the voter identity, sanitising
+(:mod:`kropbot_gateway.sanitize`) and the rate and flood limits
+(:mod:`kropbot_gateway.limits`). Parsing and encoding live in :mod:`kropbot_gateway.encoding`;
+the transport in :mod:`kropbot_gateway.server`.
 
 Reference: rosbridge v2 protocol, RobotWebTools/rosbridge_suite ``ROSBRIDGE_PROTOCOL.md``.
 """
@@ -18,6 +20,16 @@ from kropbot_gateway.encoding import COMPRESSIONS, parse_json
 from kropbot_gateway.errors import ProtocolError
 from kropbot_gateway.limits import AbuseMeter, TokenBucket
 from kropbot_gateway.names import normalize_type, resolve_topic
+from kropbot_gateway.roles import (
+    BOT,
+    BOT_ID_PREFIX,
+    OPERATOR,
+    TELEOP_TYPE,
+    RoleTable,
+    SessionAuth,
+    new_bot_id,
+)
+from kropbot_gateway.sanitize import sanitize_twist, sanitize_vote  # noqa: F401 - re-export
 
 #: The only message type clients may publish: a crowd vote (server-side identity).
 VOTE_TYPE = 'geometry_msgs/msg/TwistStamped'
@@ -25,7 +37,7 @@ UNSUPPORTED_OPS = (
     'call_service', 'advertise_service', 'unadvertise_service', 'service_response',
     'send_action_goal', 'cancel_action_goal', 'advertise_action', 'unadvertise_action',
     'action_feedback', 'action_result', 'get_param', 'set_param', 'delete_param', 'set_level',
-    'auth', 'fragment', 'png',
+    'fragment', 'png',
 )
 MAX_STATUS_TEXT = 200  # characters of a status message (no echo of huge client values)
 
@@ -49,56 +61,6 @@ def status(level, msg, op_id=None):
     return out
 
 
-def _finite_number(value, where):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ProtocolError(f'{where} must be a number, got {value!r}')
-    try:
-        value = float(value)  # a huge JSON integer raises OverflowError here
-    except OverflowError:
-        raise ProtocolError(f'{where} must be finite, got a huge integer') from None
-    if not math.isfinite(value):
-        raise ProtocolError(f'{where} must be finite, got {value!r}')
-    return value
-
-
-def sanitize_vote(msg):
-    """Validate a TwistStamped dict from a client; return ``(linear_x, angular_z)``.
-
-    Missing fields default to 0 (as rosbridge fills defaults); every present twist component
-    must be a finite number; only ``twist.linear.x`` (m/s) and ``twist.angular.z`` (rad/s) are
-    kept. The client's ``header`` is ignored (the server sets frame_id and stamp).
-
-    Raises:
-        ProtocolError: on a non-dict, unknown keys, non-numeric, NaN or infinite values.
-
-    """
-    if not isinstance(msg, dict):
-        raise ProtocolError('publish needs "msg" to be a JSON object')
-    unknown = set(msg) - {'header', 'twist'}
-    if unknown:
-        raise ProtocolError(f'unknown TwistStamped field(s): {sorted(unknown)}')
-    header = msg.get('header', {})
-    if not isinstance(header, dict):
-        raise ProtocolError('msg.header must be an object')
-    twist = msg.get('twist', {})
-    if not isinstance(twist, dict):
-        raise ProtocolError('msg.twist must be an object')
-    unknown = set(twist) - {'linear', 'angular'}
-    if unknown:
-        raise ProtocolError(f'unknown Twist field(s): {sorted(unknown)}')
-    values = {}
-    for part in ('linear', 'angular'):
-        vec = twist.get(part, {})
-        if not isinstance(vec, dict):
-            raise ProtocolError(f'msg.twist.{part} must be an object')
-        unknown = set(vec) - {'x', 'y', 'z'}
-        if unknown:
-            raise ProtocolError(f'unknown Vector3 field(s) in twist.{part}: {sorted(unknown)}')
-        for axis in ('x', 'y', 'z'):
-            values[part, axis] = _finite_number(vec.get(axis, 0.0), f'twist.{part}.{axis}')
-    return values['linear', 'x'], values['angular', 'z']
-
-
 @dataclass(frozen=True)
 class Reply:
     """Send ``payload`` (a dict, JSON-encoded) back to this client."""
@@ -114,6 +76,30 @@ class PublishVote:
     voter_id: str
     linear_x: float
     angular_z: float
+
+
+@dataclass(frozen=True)
+class PublishTeleop:
+    """Publish one operator command (``geometry_msgs/msg/Twist``) on ``topic`` (m/s, rad/s)."""
+
+    topic: str
+    voter_id: str
+    linear_x: float
+    angular_z: float
+
+
+@dataclass(frozen=True)
+class RoleChanged:
+    """The connection authenticated: its ``role``, ``voter_id`` and auth end ``until``.
+
+    ``operator`` is the name of the secret that verified (safe to log); ``until`` is the
+    monotonic time (s) at which the server closes the connection (the ``auth`` op's ``end``).
+    """
+
+    role: str
+    voter_id: str
+    operator: str
+    until: float
 
 
 @dataclass(frozen=True)
@@ -149,7 +135,9 @@ class Close:
 
 #: Supported rosbridge ops -> the :class:`Session` method handling them.
 _HANDLERS = {'advertise': '_advertise', 'unadvertise': '_unadvertise', 'publish': '_publish',
-             'subscribe': '_subscribe', 'unsubscribe': '_unsubscribe'}
+             'subscribe': '_subscribe', 'unsubscribe': '_unsubscribe', 'auth': '_auth_op'}
+#: Close code and reason when an authenticated session reaches its ``end``.
+SESSION_ENDED = (1000, 'auth: session ended')
 
 
 @dataclass
@@ -166,6 +154,11 @@ class SessionLimits:
             bytes) per second averaged over ``abuse_window`` is closed with 1008.
         max_errors: a connection whose messages get more than this many ``status`` errors
             within ``abuse_window`` (garbage, refused ops) is closed with 1008.
+        operator_commands_per_second: sustained ``teleop/cmd_vel`` commands of an operator
+            (its own token bucket; the message flood limit of an operator connection is
+            ``abuse_factor`` x the larger of this and ``votes_per_second``).
+        operator_burst: the operator's token bucket capacity (commands).
+        max_auth_failures: at this many refused ``auth`` ops the connection is closed (1008).
 
     """
 
@@ -175,6 +168,9 @@ class SessionLimits:
     abuse_window: int = 5
     abuse_bytes_per_second: int = 16384
     max_errors: int = 20
+    operator_commands_per_second: float = 50.0
+    operator_burst: int = 20
+    max_auth_failures: int = 5
 
 
 @dataclass
@@ -182,13 +178,19 @@ class Session:
     """Protocol state of one WebSocket connection (one voter).
 
     Args:
-        publish_allow: ``{resolved_topic: type}`` clients may publish to (votes).
-        subscribe_allow: ``{resolved_topic: type}`` clients may subscribe to.
+        publish_allow: ``{resolved_topic: type}`` the crowd may publish to (votes).
+        subscribe_allow: ``{resolved_topic: type}`` the crowd may subscribe to.
         namespace: node namespace used to resolve relative topic names.
         limits: :class:`SessionLimits`.
         now: creation time (s, monotonic).
         stats: a dict of counters shared by all sessions (incremented in place).
-        client_id: the server-assigned voter id (fresh random one by default).
+        client_id: the server-assigned voter id (fresh random one by default; a session that
+            authenticates as a bot gets a ``bot-`` id instead).
+        roles: the :class:`~kropbot_gateway.roles.RoleTable`; None = every role has the
+            crowd's allow-lists.
+        verifier: the gateway's :class:`~kropbot_gateway.auth.Verifier`, or None: ``auth``
+            ops are refused.
+        bot_names: names of secrets that authenticate as bots only.
 
     """
 
@@ -199,8 +201,17 @@ class Session:
     now: float = 0.0
     stats: dict = field(default_factory=dict)
     client_id: str = field(default_factory=new_client_id)
+    roles: RoleTable = None
+    verifier: object = field(default=None, repr=False)
+    bot_names: frozenset = frozenset()
 
     def __post_init__(self):
+        if self.roles is None:
+            self.roles = RoleTable.crowd_only(self.publish_allow, self.subscribe_allow)
+        self._authn = SessionAuth(self.verifier, frozenset(self.bot_names),
+                                 self.limits.max_auth_failures)
+        self._until = None  # monotonic end of the authentication (role != crowd)
+        self._teleop_bucket = None  # the operator's token bucket, made on authentication
         self.advertised = {}  # resolved topic -> type
         self.subscriptions = {}  # resolved topic -> {subscribe id: Subscribe}
         self._bucket = TokenBucket(self.limits.votes_per_second, self.limits.vote_burst,
@@ -213,6 +224,11 @@ class Session:
                                  self.limits.abuse_window)
         self._errors = AbuseMeter(self.limits.max_errors, self.limits.abuse_window)
 
+    @property
+    def role(self):
+        """The connection's role: ``'crowd'``, ``'bot'`` or ``'operator'``."""
+        return self._authn.role
+
     def _count(self, key):
         self.stats[key] = self.stats.get(key, 0) + 1
 
@@ -224,6 +240,8 @@ class Session:
         ``Close(1008)``.
         """
         self._count('messages')
+        if self._until is not None and now >= self._until:
+            return [Close(*SESSION_ENDED)]
         if self._abuse.hit(now):
             self._count('abuse_closed')
             return [Close(1008, 'message flood')]
@@ -281,15 +299,23 @@ class Session:
         if normalize_type(request['type']) != expected:
             raise ProtocolError(f'type {request["type"]!r} does not match {expected}')
 
+    def _forbidden(self, verb, client_topic, topic, kind):
+        self._count('forbidden_topic')
+        needed = self.roles.needs(topic, kind)
+        if needed is not None:
+            return ProtocolError(f'{verb} {client_topic!r} needs the {needed} role (rosbridge '
+                                 '"auth" op)')
+        return ProtocolError(f'{verb} {client_topic!r} is not allowed')
+
     def _advertise(self, request, op_id, now):
         client_topic, topic = self._topic(request)
-        if topic not in self.publish_allow:
-            self._count('forbidden_topic')
-            raise ProtocolError(f'publishing to {client_topic!r} is not allowed')
+        allow = self.roles.publish[self.role]
+        if topic not in allow:
+            raise self._forbidden('publishing to', client_topic, topic, 'publish')
         if 'type' not in request:
             raise ProtocolError('advertise needs "type"')
-        self._check_type(request, self.publish_allow[topic])
-        self.advertised[topic] = self.publish_allow[topic]
+        self._check_type(request, allow[topic])
+        self.advertised[topic] = allow[topic]
         return []
 
     def _unadvertise(self, request, op_id, now):
@@ -300,27 +326,67 @@ class Session:
 
     def _publish(self, request, op_id, now):
         client_topic, topic = self._topic(request)
-        if topic not in self.publish_allow:
-            self._count('forbidden_topic')
-            raise ProtocolError(f'publishing to {client_topic!r} is not allowed')
-        linear_x, angular_z = sanitize_vote(request.get('msg'))
+        allow = self.roles.publish[self.role]
+        if topic not in allow:
+            raise self._forbidden('publishing to', client_topic, topic, 'publish')
+        teleop = allow[topic] == TELEOP_TYPE
+        sanitize = sanitize_twist if teleop else sanitize_vote
+        linear_x, angular_z = sanitize(request.get('msg'))
         # rosbridge auto-advertises on publish; done only for allow-listed topics.
-        self.advertised.setdefault(topic, self.publish_allow[topic])
-        if not self._bucket.take(now):
-            self._count('vote_rate_limited')
+        self.advertised.setdefault(topic, allow[topic])
+        bucket, what = (self._teleop_bucket, 'command') if teleop else (self._bucket, 'vote')
+        if not bucket.take(now):
+            self._count(f'{what}_rate_limited')
             if now - self._last_warning < 1.0:
                 return []  # at most one warning per second, so a flood is not echoed back
             self._last_warning = now
-            return [Reply(status('warning', 'vote rate limit exceeded: vote dropped', op_id))]
+            return [Reply(status('warning', f'{what} rate limit exceeded: {what} dropped',
+                                 op_id))]
+        if teleop:
+            self._count('teleop_commands')
+            return [PublishTeleop(topic, self.client_id, linear_x, angular_z)]
         self._count('votes')
         return [PublishVote(topic, self.client_id, linear_x, angular_z)]
 
+    def _auth_op(self, request, op_id, now):
+        """Handle the rosbridge v2 ``auth`` op (rosauth MAC; roles: :mod:`.roles`)."""
+        outcome = self._authn.handle(request, now)
+        if not outcome.ok:
+            self._count('auth_refused')
+            actions = [Reply(status('error', f'auth: {outcome.reason}', op_id))]
+            if outcome.close:
+                self._count('auth_closed')
+                actions.append(Close(1008, 'too many failed auth attempts'))
+            return actions
+        self._count('auth_accepted')
+        role = outcome.role
+        if (role == BOT) != self.client_id.startswith(BOT_ID_PREFIX):
+            self.client_id = new_bot_id() if role == BOT else new_client_id()
+        limits = self.limits
+        if role == OPERATOR:
+            self._teleop_bucket = TokenBucket(limits.operator_commands_per_second,
+                                              limits.operator_burst, now)
+            rate = max(limits.votes_per_second, limits.operator_commands_per_second)
+        else:
+            rate = limits.votes_per_second
+        self._abuse.limit = limits.abuse_factor * rate * limits.abuse_window
+        self._until = outcome.until
+        actions = [Reply(status('info', f'auth: authenticated as {role}', op_id)),
+                   RoleChanged(role, self.client_id, outcome.operator, outcome.until)]
+        # A changed role may reach less than before: drop what it may no longer use.
+        for topic in [t for t in self.advertised if t not in self.roles.publish[role]]:
+            del self.advertised[topic]
+        for topic in [t for t in self.subscriptions if t not in self.roles.subscribe[role]]:
+            del self.subscriptions[topic]
+            actions.append(Unsubscribe(topic))
+        return actions
+
     def _subscribe(self, request, op_id, now):
         client_topic, topic = self._topic(request)
-        if topic not in self.subscribe_allow:
-            self._count('forbidden_topic')
-            raise ProtocolError(f'subscribing to {client_topic!r} is not allowed')
-        self._check_type(request, self.subscribe_allow[topic])
+        allow = self.roles.subscribe[self.role]
+        if topic not in allow:
+            raise self._forbidden('subscribing to', client_topic, topic, 'subscribe')
+        self._check_type(request, allow[topic])
         # Absent, null or '' mean the default; any other falsy value (0, false, []) is an error.
         compression = request.get('compression')
         if compression in (None, ''):
@@ -334,8 +400,7 @@ class Session:
         for key, value in (('throttle_rate', throttle), ('queue_length', queue_length)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ProtocolError(f'{key} must be a non-negative integer, got {value!r}')
-        sub = Subscribe(topic, self.subscribe_allow[topic], client_topic, compression,
-                        throttle, queue_length)
+        sub = Subscribe(topic, allow[topic], client_topic, compression, throttle, queue_length)
         self.subscriptions.setdefault(topic, {})[op_id] = sub
         return [sub]
 

@@ -5,7 +5,8 @@ the rosbridge v2 subset exactly as the ``gateway`` node does (same server, same 
 the robot side is this process's stdin/stdout, one JSON object per line:
 
 - stdout: ``{"event": "listening", "address": A, "port": P}`` once bound, then
-  ``{"event": "vote", "topic", "voter_id", "linear_x", "angular_z"}`` per accepted vote and
+  ``{"event": "vote", "topic", "voter_id", "linear_x", "angular_z"}`` per accepted vote,
+  ``{"event": "teleop", ...}`` (same keys) per operator command (``-p auth_secret_file=...``),
   ``{"event": "subscribe", "topic", "type"}`` / ``{"event": "unsubscribe", "topic"}`` when a
   topic gets its first viewer or loses its last one;
 - stdin: ``{"topic": "/crowd/status", "msg": {"data": "..."}}`` hands a message to that
@@ -97,6 +98,8 @@ async def serve_stdio(config, stdin=None):
     bridge = MemoryBridge(
         on_vote=lambda v: _emit({'event': 'vote', 'topic': v.topic, 'voter_id': v.voter_id,
                                  'linear_x': v.linear_x, 'angular_z': v.angular_z}),
+        on_teleop=lambda c: _emit({'event': 'teleop', 'topic': c.topic, 'voter_id': c.voter_id,
+                                   'linear_x': c.linear_x, 'angular_z': c.angular_z}),
         on_subscription=lambda event, topic, type_name: _emit(
             {'event': event, 'topic': topic, **({'type': type_name} if type_name else {})}))
     server = GatewayServer(config, bridge, _StderrLog())

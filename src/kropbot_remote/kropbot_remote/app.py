@@ -122,8 +122,10 @@ def overlay_lines(snap, app, now, url):
     if snap.role == OPERATOR:
         if snap.auth == 'refused':
             lines.append(('role: operator - REFUSED by the gateway (see below)', RED))
-        elif status.get('operator'):
+        elif status.get('operator') and snap.auth == 'ok':
             lines.append(('role: operator (overriding the crowd)', GREEN))
+        elif snap.auth == 'ok':
+            lines.append(('role: operator (authenticated)', GREEN))
         else:
             lines.append(('role: operator (token sent)', YELLOW))
     else:

@@ -32,6 +32,7 @@ from kropbot_remote.protocol import (
     SendPolicy,
     ServerMessage,
     Status,
+    auth_answer,
     command_op,
     decode,
     encode,
@@ -66,7 +67,8 @@ class Snapshot:
         detail: why the last connection ended or failed ('' while fine).
         retry_at: wall time (s) of the next attempt while reconnecting, else None.
         role: :data:`CROWD` or :data:`OPERATOR` (requested).
-        auth: None (crowd), ``'sent'``, or ``'refused'`` (a status error mentioned auth).
+        auth: None (crowd), ``'sent'``, ``'ok'`` (the gateway answered "auth: authenticated
+            as operator") or ``'refused'`` (a status error about the auth op).
         frame: newest :class:`~kropbot_remote.protocol.Frame` or None; ``frame_arrival`` its
             arrival (wall s); ``frames`` how many arrived in total.
         status: newest ``crowd/status`` dict or None.
@@ -255,6 +257,7 @@ class RemoteClient:
             elif isinstance(item, ServerMessage):
                 with self._lock:
                     self._messages.append((arrival, item.level, item.text))
-                    if self._token and 'auth' in item.text.lower():
-                        self._snap.auth = 'refused'
+                    auth = auth_answer(item) if self._token else None
+                    if auth is not None:
+                        self._snap.auth = auth
                 self._on_wake()

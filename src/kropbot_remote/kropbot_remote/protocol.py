@@ -133,6 +133,26 @@ def decode(frame):
     return None
 
 
+def auth_answer(message):
+    """Read a :class:`ServerMessage` as the gateway's answer to the ``auth`` op.
+
+    The KropBot gateway answers ``auth: authenticated as <role>`` (level info) or
+    ``auth: <reason>`` (level error); a gateway without the op answers ``op "auth" is not
+    available ...`` (error).
+
+    Returns:
+        ``'ok'`` (authenticated as operator), ``'refused'`` (any error about auth, or another
+        role than operator), or None if the message is not about auth.
+
+    """
+    text = message.text
+    if text.startswith('auth: authenticated as ') and message.level != 'error':
+        return 'ok' if text == 'auth: authenticated as operator' else 'refused'
+    if message.level == 'error' and (text.startswith('auth:') or '"auth"' in text):
+        return 'refused'
+    return None
+
+
 def _stamp(header):
     try:
         stamp = header['stamp']

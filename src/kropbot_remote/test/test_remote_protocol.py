@@ -21,6 +21,7 @@ from kropbot_remote.protocol import (
     SendPolicy,
     ServerMessage,
     Status,
+    auth_answer,
     command_op,
     decode,
     encode,
@@ -76,6 +77,16 @@ def test_decode_frames_status_and_errors():
                                                                         st.integers()))))))
 def test_decode_never_raises(frame):
     assert decode(frame) is None or isinstance(decode(frame), (Frame, Status, ServerMessage))
+
+
+def test_auth_answer_reads_the_gateways_status():
+    assert auth_answer(ServerMessage('info', 'auth: authenticated as operator')) == 'ok'
+    assert auth_answer(ServerMessage('info', 'auth: authenticated as bot')) == 'refused'
+    assert auth_answer(ServerMessage('error', 'auth: wrong MAC')) == 'refused'
+    assert auth_answer(ServerMessage(
+        'error', 'op "auth" is not available on the KropBot crowd gateway')) == 'refused'
+    assert auth_answer(ServerMessage('warning', 'vote rate limit exceeded')) is None
+    assert auth_answer(ServerMessage('error', 'publish: bad twist')) is None
 
 
 def test_send_policy_crowd():

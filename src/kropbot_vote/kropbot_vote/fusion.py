@@ -38,8 +38,17 @@ OVER_CAPACITY = 'over_capacity'
 #: All rejection reasons, the keys of :attr:`VoteBook.rejected`.
 REJECTIONS = (NON_FINITE, NO_VOTER_ID, OVER_CAPACITY)
 
+#: Voter ids whose last ``/`` component starts with this are labelled bots (the gateway gives
+#: authenticated bots such ids; relay gateways prefix ids with ``<scope>/``).
+BOT_PREFIX = 'bot-'
+
 #: Index into the bin counts of each histogram key (histogram order differs from bin order).
 _HISTOGRAM_BINS = tuple(DIRECTIONS.index(key) for key in HISTOGRAM_KEYS)
+
+
+def is_bot(voter_id):
+    """Return True if ``voter_id`` (``'bot-...'`` or ``'<scope>/bot-...'``) names a bot."""
+    return voter_id.rpartition('/')[2].startswith(BOT_PREFIX)
 
 
 def _order_free_mean(values):
@@ -60,8 +69,10 @@ class Fused:
     Attributes:
         linear: fused linear.x (m/s), within ``[-max_linear, max_linear]``.
         angular: fused angular.z (rad/s), within ``[-max_angular, max_angular]``.
-        voters: number of live votes that took part.
-        histogram: live votes per direction bin, keys :data:`HISTOGRAM_KEYS`; sums to ``voters``.
+        voters: number of live votes that took part (people and bots).
+        bots: how many of ``voters`` are labelled bots (:func:`is_bot`).
+        histogram: live votes per direction bin, keys :data:`HISTOGRAM_KEYS`; sums to ``voters``
+            (all zero when the fusion was asked for no histogram).
         winner: for ``plurality`` the winning bin name (``'stop'`` on a tie or no voters);
             None for the other strategies.
 
@@ -70,6 +81,7 @@ class Fused:
     linear: float = 0.0
     angular: float = 0.0
     voters: int = 0
+    bots: int = 0
     histogram: dict = field(default_factory=lambda: dict.fromkeys(HISTOGRAM_KEYS, 0))
     winner: str | None = None
 
@@ -126,6 +138,7 @@ class VoteBook:
         self._linear = np.zeros(self.max_voters)
         self._angular = np.zeros(self.max_voters)
         self._arrival = np.zeros(self.max_voters)
+        self._bot = np.zeros(self.max_voters, dtype=bool)
         self._ids = [None] * self.max_voters
         self._slot = {}
         self._n = 0
@@ -170,6 +183,7 @@ class VoteBook:
             self._n += 1
             self._slot[voter_id] = slot
             self._ids[slot] = voter_id
+            self._bot[slot] = is_bot(voter_id)
         self._linear[slot], self._angular[slot], was_clamped = clamped
         self._arrival[slot] = now
         self.clamped += was_clamped
@@ -198,6 +212,7 @@ class VoteBook:
             self._linear[slot] = self._linear[last]
             self._angular[slot] = self._angular[last]
             self._arrival[slot] = self._arrival[last]
+            self._bot[slot] = self._bot[last]
         self._ids[last] = None
         self._n = last
 
@@ -207,7 +222,7 @@ class VoteBook:
         mask = is_fresh(self._arrival[:n], now, self.vote_timeout)
         return self._linear[:n][mask], self._angular[:n][mask]
 
-    def fuse(self, now, strategy='mean'):
+    def fuse(self, now, strategy='mean', histogram=True):
         """Fuse the votes live at ``now`` (s) into one command.
 
         Strategies (all on votes already clamped to the limits; no live votes -> zero):
@@ -226,6 +241,9 @@ class VoteBook:
         Args:
             now: current time (s, the clock given to :meth:`add`).
             strategy: one of :data:`STRATEGIES`.
+            histogram: False skips the direction binning where the strategy does not need it
+                (``mean``, ``median``): the command is the same, ``histogram`` stays all zero.
+                The vote node's fast ``cmd_vel`` path uses it; ``crowd/status`` asks for it.
 
         Returns:
             :class:`Fused`.
@@ -236,15 +254,19 @@ class VoteBook:
         """
         if strategy not in STRATEGIES:
             raise ValueError(f'unknown strategy {strategy!r}, expected one of {STRATEGIES}')
-        v, w = self.live(now)
-        result = Fused(voters=int(v.size))
+        n = self._n
+        mask = is_fresh(self._arrival[:n], now, self.vote_timeout)
+        v, w = self._linear[:n][mask], self._angular[:n][mask]
+        result = Fused(voters=int(v.size), bots=int(np.count_nonzero(self._bot[:n][mask])))
         if strategy == 'plurality':
             result.winner = 'stop'
         if v.size == 0:
             return result
-        bins = direction_bins(v, w, self.max_linear, self.max_angular, self.stop_threshold)
-        counts = np.bincount(bins, minlength=len(DIRECTIONS))
-        result.histogram = {key: int(counts[i]) for key, i in zip(HISTOGRAM_KEYS, _HISTOGRAM_BINS)}
+        if histogram or strategy == 'plurality':
+            bins = direction_bins(v, w, self.max_linear, self.max_angular, self.stop_threshold)
+            counts = np.bincount(bins, minlength=len(DIRECTIONS))
+            result.histogram = {key: int(counts[i])
+                                for key, i in zip(HISTOGRAM_KEYS, _HISTOGRAM_BINS)}
         if strategy == 'mean':
             lin, ang = _order_free_mean(v), _order_free_mean(w)
         elif strategy == 'median':

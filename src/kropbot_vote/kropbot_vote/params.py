@@ -19,7 +19,11 @@ PARAMETERS = (
           read_only=False),
     Param('vote_timeout', 3.0, 'a vote expires this long after its arrival; a change applies '
           'to the stored votes too', 's', 0.05, 3600.0, read_only=False),
-    Param('rate', 10.0, '`cmd_vel` publish rate', 'Hz', 1.0, 100.0),
+    Param('rate', 10.0, '`cmd_vel` heartbeat: re-published at least this often when nothing '
+          'changes', 'Hz', 1.0, 100.0),
+    Param('max_rate', 50.0, '`cmd_vel` is published as soon as the command changes, crowd '
+          'changes at most this often (operator commands at once); also the fast timer; '
+          '>= `rate`', 'Hz', 1.0, 1000.0),
     Param('status_rate', 2.0, '`crowd/status` publish rate (the contract asks for at least 2 Hz)',
           'Hz', 2.0, 50.0),
     Param('max_linear', 0.3, 'linear speed limit for votes and `cmd_vel` (safety limit)', 'm/s',

@@ -18,7 +18,8 @@ def status_dict(fused, *, strategy, operator, command, book, stamp, teleop_rejec
             (:class:`kropbot_vote.falls.FallsTracker`).
 
     Returns:
-        dict with the contract keys ``voters``, ``histogram``, ``command`` (``linear``,
+        dict with the contract keys ``voters`` (people and bots), ``bots`` (how many of the
+        voters are labelled bots), ``histogram``, ``command`` (``linear``,
         ``angular``), ``strategy``, ``operator``, ``max_linear``, ``max_angular``, ``stamp`` and
         the extras ``vote_timeout``, ``stop_threshold``, ``max_voters``, ``winner``,
         ``accepted`` (votes accepted since start), ``rejected`` (per reason), ``clamped`` and
@@ -27,6 +28,7 @@ def status_dict(fused, *, strategy, operator, command, book, stamp, teleop_rejec
     """
     return {
         'voters': fused.voters,
+        'bots': fused.bots,
         'histogram': dict(fused.histogram),
         'command': {'linear': float(command[0]), 'angular': float(command[1])},
         'strategy': strategy,

@@ -1,10 +1,13 @@
 """Vote node: fuses the crowd's ``crowd/vote`` into ``cmd_vel`` and reports ``crowd/status``.
 
 A thin rclpy wrapper around the pure core (:mod:`kropbot_vote.fusion`, :mod:`.teleop`,
-:mod:`.status`): it declares the parameters (:data:`kropbot_vote.params.PARAMETERS`), stamps
-each vote's arrival with the monotonic clock (never the untrusted header stamp), and runs two
-timers (``rate`` for ``cmd_vel``, ``status_rate`` for ``crowd/status``). Topics, parameters
-and the status JSON: the package README. Layout follows ros2/demos demo_nodes_py ``talker``.
+:mod:`.status`, :mod:`.schedule`): it declares the parameters
+(:data:`kropbot_vote.params.PARAMETERS`), stamps each vote's arrival with the monotonic clock
+(never the untrusted header stamp), and runs two timers: the fast ``cmd_vel`` tick
+(``max_rate``; the :class:`~kropbot_vote.schedule.PublishScheduler` decides when to evaluate
+and publish: operator commands at once, crowd changes rate-capped, a heartbeat at ``rate``)
+and ``status_rate`` for ``crowd/status``. Topics, parameters and the status JSON: the package
+README. Layout follows ros2/demos demo_nodes_py ``talker``.
 """
 
 import json
@@ -13,6 +16,7 @@ import time
 
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Twist, TwistStamped
+from kropbot_common.params import ParameterError
 from kropbot_common.ros import declare_parameters, run_node, set_parameters_callback
 from kropbot_common.throttled_log import ThrottledLog
 from kropbot_common.withdrawal import is_withdrawal
@@ -24,6 +28,7 @@ from kropbot_vote.falls import FallsTracker
 from kropbot_vote.fusion import ACCEPTED, VoteBook
 from kropbot_vote.params import PARAMETERS
 from kropbot_vote.qos import CMD_VEL_QOS, DIAGNOSTICS_QOS, STATUS_QOS, TELEOP_QOS, VOTE_QOS
+from kropbot_vote.schedule import PublishScheduler
 from kropbot_vote.status import status_dict
 from kropbot_vote.teleop import TeleopOverride
 
@@ -33,8 +38,9 @@ class VoteNode(Node):
 
     Subscribes ``crowd/vote`` (geometry_msgs/TwistStamped, ``header.frame_id`` = voter id) and
     ``teleop/cmd_vel`` (geometry_msgs/Twist) and ``diagnostics`` (diagnostic_msgs/DiagnosticArray,
-    for the sim's fall count); publishes ``cmd_vel`` (geometry_msgs/Twist) at
-    ``rate`` Hz and ``crowd/status`` (std_msgs/String, JSON) at ``status_rate`` Hz.
+    for the sim's fall count); publishes ``cmd_vel`` (geometry_msgs/Twist) when the command
+    changes (operator at once, crowd at most ``max_rate`` Hz) and at least at ``rate`` Hz, and
+    ``crowd/status`` (std_msgs/String, JSON) at ``status_rate`` Hz.
 
     Args:
         **kwargs: passed to ``rclpy.node.Node`` (``context``, ``parameter_overrides``, ...).
@@ -48,6 +54,9 @@ class VoteNode(Node):
     def __init__(self, **kwargs):
         super().__init__('vote', **kwargs)
         values = declare_parameters(self, PARAMETERS)
+        if values['max_rate'] < values['rate']:
+            raise ParameterError(f"parameter 'max_rate' ({values['max_rate']} Hz) must be >= "
+                                 f"'rate' ({values['rate']} Hz), the heartbeat")
         self._strategy = values['strategy']
         self.executor_kind = values['executor']
         self._reject_log = ThrottledLog(self.get_logger().warning, 5.0)
@@ -56,7 +65,7 @@ class VoteNode(Node):
                               values['stop_threshold'])
         self._teleop = TeleopOverride(values['teleop_timeout'], values['max_linear'],
                                       values['max_angular'])
-        self._fused = None
+        self._sched = PublishScheduler(1.0 / values['max_rate'], 1.0 / values['rate'])
         self._command = (0.0, 0.0)
         self._operator = False
         self._falls = FallsTracker()
@@ -69,12 +78,13 @@ class VoteNode(Node):
         self.create_subscription(DiagnosticArray, 'diagnostics',
                                  lambda msg: self._falls.update(msg.status, self._now()),
                                  DIAGNOSTICS_QOS)
-        self.create_timer(1.0 / values['rate'], self._on_cmd_timer)
+        self.create_timer(1.0 / values['max_rate'], self._on_tick)
         self.create_timer(1.0 / values['status_rate'], self._on_status_timer)
         self.get_logger().info(
-            f"fusing crowd/vote with strategy '{self._strategy}' into cmd_vel at "
-            f"{values['rate']} Hz (limits {values['max_linear']} m/s, "
-            f"{values['max_angular']} rad/s, vote_timeout {values['vote_timeout']} s)")
+            f"fusing crowd/vote with strategy '{self._strategy}' into cmd_vel on change (at "
+            f"most {values['max_rate']} Hz, heartbeat {values['rate']} Hz; limits "
+            f"{values['max_linear']} m/s, {values['max_angular']} rad/s, vote_timeout "
+            f"{values['vote_timeout']} s)")
 
     _now = staticmethod(time.monotonic)  # the steady clock, s (cheap: called per vote)
 
@@ -87,35 +97,59 @@ class VoteNode(Node):
                 (tw.linear.x, tw.linear.y, tw.linear.z), (tw.angular.x, tw.angular.y,
                                                           tw.angular.z)):
             self._book.withdraw(voter)
+            now = self._now()
+            if self._sched.on_input(now):
+                self._evaluate(now)
             return
         now = self._now()
         reason = self._book.add(voter, msg.twist.linear.x, msg.twist.angular.z, now)
-        if reason != ACCEPTED:
+        if reason == ACCEPTED:
+            if self._sched.on_input(now):  # else the next tick (<= 1/max_rate) evaluates it
+                self._evaluate(now)
+        else:
             # ThrottledLog checks the time first: rclpy's throttled logger costs ~170 us per
             # call even when it suppresses, which a flood of bad votes would pay per vote.
             self._reject_log(reason, f'rejected vote from {voter[:64]!r}: {reason} '
                                      f'(totals {self._book.rejected})', now)
 
     def _on_teleop(self, msg):
-        if not self._teleop.update(msg.linear.x, msg.angular.z, self._now()):
+        now = self._now()
+        if not self._teleop.update(msg.linear.x, msg.angular.z, now):
             self.get_logger().warning('rejected non-finite teleop/cmd_vel',
                                       throttle_duration_sec=5.0)
+            return
+        # a change of the operator's command goes out at once; a repeat only refreshes it
+        changed = self._teleop.active(now) != self._command
+        if self._sched.on_input(now, operator=True, changed=changed):
+            self._evaluate(now)
 
-    def _on_cmd_timer(self):
+    def _on_tick(self):
         now = self._now()
-        self._fused = self._book.fuse(now, self._strategy)
+        if self._sched.on_tick(now):
+            self._evaluate(now)
+
+    def _evaluate(self, now):
+        """Decide the command (operator while fresh, else the crowd); publish if it changed."""
         teleop = self._teleop.active(now)
         self._operator = teleop is not None
-        self._command = teleop if self._operator else (self._fused.linear, self._fused.angular)
-        msg = Twist()
-        msg.linear.x, msg.angular.z = self._command
-        self._cmd_pub.publish(msg)
+        if self._operator:
+            command = teleop
+        else:  # the command only: the histogram is computed for crowd/status
+            fused = self._book.fuse(now, self._strategy, histogram=False)
+            command = (fused.linear, fused.angular)
+        publish = command != self._command or self._sched.heartbeat_due(now)
+        self._command = command
+        if publish:
+            msg = Twist()
+            msg.linear.x, msg.angular.z = command
+            self._cmd_pub.publish(msg)
+        self._sched.evaluated(now, publish)
 
     def _on_status_timer(self):
-        self._book.purge(self._now())  # keep stale voters from occupying capacity
-        if self._fused is None:
-            self._on_cmd_timer()
-        status = status_dict(self._fused, strategy=self._strategy, operator=self._operator,
+        now = self._now()
+        self._book.purge(now)  # keep stale voters from occupying capacity
+        fused = self._book.fuse(now, self._strategy)
+        status = status_dict(fused, strategy=self._strategy, operator=self._operator,
                              command=self._command, book=self._book,
                              stamp=self.get_clock().now().nanoseconds * 1e-9,
                              teleop_rejected=self._teleop.rejected,
@@ -133,6 +167,7 @@ class VoteNode(Node):
                 self._teleop.timeout = value
             elif name == 'stop_threshold':
                 self._book.stop_threshold = value
+            self._sched.dirty = True  # the command may change: the next tick evaluates
             self.get_logger().info(f'{name} set to {value!r}')
         return None
 

@@ -204,6 +204,7 @@ def test_each_executor_fuses_and_exits_cleanly_on_sigterm(start_node, ros, wait_
     ({'max_linear': -1.0}, 'max_linear'),
     ({'status_rate': 1.0}, 'status_rate'),
     ({'executor': 'multi'}, 'executor'),
+    ({'max_rate': 5.0}, 'max_rate'),  # below the heartbeat rate (10 Hz)
 ])
 def test_bad_parameter_exits_non_zero(start_node, params, name):
     node = start_vote(start_node, **params)
@@ -211,6 +212,44 @@ def test_bad_parameter_exits_non_zero(start_node, params, name):
     log = node.log()
     assert 'cannot start' in log and name in log
     assert 'Traceback' not in log
+
+
+def test_changes_are_published_at_once_not_on_the_heartbeat(start_node, ros, wait_for):
+    """With a 1 Hz heartbeat, ten crowd changes and ten operator changes 0.1 s apart each
+    reach cmd_vel: the fast loop publishes on change (counted, not timed)."""
+    start_vote(start_node, rate=1.0, teleop_timeout=0.5)
+    crowd = Crowd(ros)
+    wait_for(crowd.status, 15, message='first crowd/status')
+    wait_for(lambda: crowd.cmd() is not None, 5, message='the first heartbeat')
+    time.sleep(0.5)  # DDS matched both ways
+    crowd_values = [round(0.02 * (k + 1), 3) for k in range(10)]
+    start = len(crowd.cmd_vel)
+    for v in crowd_values:
+        crowd.vote('alice', v)
+        time.sleep(0.1)
+    seen = {round(m.linear.x, 3) for _, m in list(crowd.cmd_vel)[start:]}
+    assert len(seen & set(crowd_values)) >= 8, seen  # a 1 Hz tick would show one or two
+    turns = [round(-0.1 * (k + 1), 3) for k in range(10)]
+    start = len(crowd.cmd_vel)
+    for w in turns:
+        crowd.operate(0.0, w)
+        time.sleep(0.1)
+    seen = {round(m.angular.z, 3) for _, m in list(crowd.cmd_vel)[start:]}
+    assert len(seen & set(turns)) >= 8, seen
+
+
+def test_bots_are_counted_apart(start_node, ros, wait_for):
+    start_vote(start_node)
+    crowd = Crowd(ros)
+
+    def voting():
+        for voter in ('ws-1', 'ws-2', 'bot-pilot1', 'gw1/bot-x'):
+            crowd.vote(voter, 0.2)
+        s = crowd.status()
+        return s and s['voters'] == 4 and s['bots'] == 2
+
+    wait_for(voting, 15, period=0.1, message='4 voters of which 2 bots')
+    assert crowd.status()['histogram']['forward'] == 4
 
 
 def set_parameter(ros, wait_for, name, value):

@@ -72,7 +72,8 @@ export function commandArrow(linear, angular, limits) {
  * Build the widget view model from a parsed status object; tolerant of missing keys.
  *
  * @param {object|null} status - parsed crowd/status JSON
- * @returns {{voters: number, bars: Array<{name: string, count: number, fraction: number}>,
+ * @returns {{voters: number, bots: number, people: number,
+ *   bars: Array<{name: string, count: number, fraction: number}>,
  *   command: {linear: number, angular: number}, bin: string,
  *   arrow: ReturnType<typeof commandArrow>, operator: boolean, strategy: string,
  *   limits: {maxLinear: number, maxAngular: number}, stamp: number|null,
@@ -86,12 +87,16 @@ export function statusView(status) {
   const counts = BIN_NAMES.map((name) => Math.max(0, Math.trunc(finite(hist[name]))));
   const total = counts.reduce((a, b) => a + b, 0);
   const voters = Math.max(0, Math.trunc(finite(s.voters, total)));
+  // labelled bots among the voters (the gateway's authenticated bots); the rest are people
+  const bots = Math.min(voters, Math.max(0, Math.trunc(finite(s.bots))));
   const denom = Math.max(1, voters, ...counts);
   const bars = BIN_NAMES.map((name, i) => ({ name, count: counts[i], fraction: counts[i] / denom }));
   const linear = finite(s.command?.linear);
   const angular = finite(s.command?.angular);
   return {
     voters,
+    bots,
+    people: voters - bots,
     bars,
     command: { linear, angular },
     bin: commandBin(linear, angular, limits),

@@ -1,6 +1,7 @@
 /**
- * The crowd panel: drivers count, operator banner, fusion strategy, the sim's fall count, the
- * command arrow and text, and the per-direction histogram, rendered from crowd/status.
+ * The crowd panel: drivers count (people; labelled bots apart), operator banner, fusion
+ * strategy, the sim's fall count, the command arrow and text, and the per-direction histogram,
+ * rendered from crowd/status.
  */
 import { arrowShape } from '../logic/arrow.js';
 import { BIN_NAMES, BUTTONS } from '../logic/commands.js';
@@ -12,8 +13,9 @@ const GLYPHS = Object.fromEntries(BUTTONS.map((b) => [b.name, b.glyph]));
 /**
  * Build the histogram rows (one `hist-<bin>` per BIN_NAMES entry) and return the renderer.
  *
- * @param {{drivers: HTMLElement, operator: HTMLElement, strategy: HTMLElement,
- *   falls: HTMLElement, histogram: HTMLElement, arrow: SVGElement, arrowLine: SVGLineElement,
+ * @param {{drivers: HTMLElement, bots?: HTMLElement, botsBox?: HTMLElement,
+ *   operator: HTMLElement, strategy: HTMLElement, falls: HTMLElement,
+ *   histogram: HTMLElement, arrow: SVGElement, arrowLine: SVGLineElement,
  *   arrowHead: SVGPolygonElement, commandText: HTMLElement}} els
  * @param {{onLimits?: (limits: {maxLinear: number, maxAngular: number}) => void}} [callbacks] -
  *   called on every rendered status with its speed limits (m/s, rad/s)
@@ -61,7 +63,10 @@ export function createStatusPanel(els, { onLimits = () => {} } = {}) {
       const view = statusView(status);
       updates += 1;
       els.drivers.dataset.updates = String(updates);
-      els.drivers.textContent = String(view.voters);
+      els.drivers.textContent = String(view.people);
+      els.drivers.dataset.voters = String(view.voters);
+      if (els.bots) els.bots.textContent = String(view.bots);
+      if (els.botsBox) els.botsBox.hidden = view.bots === 0;
       els.operator.hidden = !view.operator;
       els.strategy.textContent = view.strategy ? `strategy: ${view.strategy}` : '';
       els.falls.hidden = view.falls === null; // no sim, no count
