@@ -14,7 +14,7 @@ setup(
     zip_safe=True,
     maintainer='KropBot developers',
     maintainer_email='dev@kropbot.invalid',
-    description='Time-of-flight range sensors of KropBot (cliff and forward) as sensor_msgs/Range.',
+    description='Time-of-flight range sensors of KropBot (cliff, forward) as sensor_msgs/Range.',
     license='Apache-2.0',
     entry_points={
         'console_scripts': [

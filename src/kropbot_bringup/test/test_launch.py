@@ -99,7 +99,8 @@ def supervisor_nodes():
     return nodes, params
 
 
-NODE_PACKAGES = {'kropbot_camera', 'kropbot_vote', 'kropbot_gateway', 'kropbot_driver'}
+NODE_PACKAGES = {'kropbot_camera', 'kropbot_vote', 'kropbot_gateway', 'kropbot_driver',
+                 'kropbot_range', 'kropbot_guard'}
 
 
 def test_every_named_package_and_executable_exists(tree):
@@ -197,6 +198,57 @@ def test_runner_supervisor_config_agrees_with_launch_file(tree):
                if line.strip() and not line.startswith('#'))
 
 
+def _launch_remappings(tree):
+    """Return {node name: {from: to}} of the launch file's Node(..., remappings=...)."""
+    constants = {t.id: ast.literal_eval(a.value) for a in tree.body if isinstance(a, ast.Assign)
+                 for t in a.targets if isinstance(t, ast.Name) and t.id.isupper()
+                 and isinstance(a.value, (ast.List, ast.Tuple, ast.Constant))}
+    found = {}
+    for call in _calls(tree, 'Node'):
+        kw = _kwargs(call)
+        if 'remappings' in kw:
+            value = kw['remappings']
+            pairs = constants[value.id] if isinstance(value, ast.Name) else \
+                ast.literal_eval(value)
+            found[ast.literal_eval(kw['name'])] = dict(pairs)
+    return found
+
+
+def _procfile_remappings():
+    """Return {program: {from: to}} of the Procfile's ``-r a:=b`` (``__node`` excluded)."""
+    found = {}
+    for program, command in supervision.parse_procfile(PROCFILE.read_text()):
+        words = shlex.split(command)
+        pairs = dict(w.split(':=', 1) for i, w in enumerate(words)
+                     if i and words[i - 1] == '-r' and not w.startswith('__'))
+        if pairs:
+            found[program] = pairs
+    return found
+
+
+def test_the_driver_takes_commands_from_the_guard_only(tree):
+    """vote → cmd_vel → guard → cmd_vel_safe → driver, in the launch file and the Procfile."""
+    expected = {'driver': {'cmd_vel': 'cmd_vel_safe'}}
+    assert _launch_remappings(tree) == expected
+    assert _procfile_remappings() == expected
+    guard = (SRC / 'kropbot_guard' / 'kropbot_guard' / 'guard_node.py').read_text()
+    assert "create_subscription(Twist, 'cmd_vel'" in guard
+    assert "create_publisher(Twist, 'cmd_vel_safe'" in guard
+    driver = (SRC / 'kropbot_driver' / 'kropbot_driver' / 'driver_node.py').read_text()
+    assert "create_subscription(Twist, 'cmd_vel'" in driver
+
+
+def test_the_guard_is_on_in_the_robot_and_sim_configs():
+    robot = yaml.safe_load((PKG / 'config' / 'robot.yaml').read_text())
+    sim = yaml.safe_load((PKG / 'config' / 'sim.yaml').read_text())
+    guard = robot['guard']['ros__parameters']
+    assert guard['cliff_mode'] == 'enforce' and guard['maintenance_bypass'] is False
+    assert robot['range_sensors']['ros__parameters']['cliff']['model'] == 'vl6180x'
+    assert sim['guard']['ros__parameters']['front_mode'] == 'enforce'
+    assert 'cliff_mode' not in sim['guard']['ros__parameters']   # stays enforce
+    assert sim['range_sensors']['ros__parameters']['backend'] == 'sim'
+
+
 def test_every_node_is_supervised_and_outlives_nobody():
     """Each program: started through the parent-death wrapper, respawned by the listener only."""
     for program, options in supervisor_programs().items():
@@ -210,7 +262,7 @@ def test_every_node_is_supervised_and_outlives_nobody():
 def test_every_launch_node_is_respawned(tree):
     """Every Node(...) passes respawn and respawn_delay from the (described) launch arguments."""
     calls = list(_calls(tree, 'Node'))
-    assert len(calls) == len(launch_nodes(tree)) >= 4
+    assert len(calls) >= len(launch_nodes(tree)) >= 6   # the gateway has a Node per bridge mode
     for call in calls:
         kw = _kwargs(call)
         assert isinstance(kw.get('respawn'), ast.Name) and kw['respawn'].id == 'respawn', \

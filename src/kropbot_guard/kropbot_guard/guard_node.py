@@ -77,7 +77,7 @@ class GuardNode(Node):
         cfg = self.core.cfg
         if cfg.bypass:
             self.get_logger().error(
-                'MAINTENANCE BYPASS IS ON (maintenance_bypass: true in this robot\'s parameter '
+                "MAINTENANCE BYPASS IS ON (maintenance_bypass: true in this robot's parameter "
                 'file): cmd_vel passes to cmd_vel_safe WITHOUT the cliff and obstacle guard '
                 '(only clamped). Never run a public session like this.')
         for name, mode in (('cliff', cfg.cliff_mode), ('front', cfg.front_mode)):

@@ -30,7 +30,7 @@ PARAMETERS = (
     Param('reading_timeout', 0.25, 'a sensor whose newest reading is this old is stale: '
           'forward motion is refused (fresh while younger; safety limit)', 's', 0.02, 5.0),
     Param('input_timeout', 0.5, 'the newest `cmd_vel` is re-guarded (and a stricter result '
-          'republished at once) while younger than this; match the driver\'s `cmd_vel_timeout`',
+          "republished at once) while younger than this; match the driver's `cmd_vel_timeout`",
           's', 0.05, 10.0),
     Param('max_linear', 0.3, '`cmd_vel_safe` linear speed clamp (safety limit)', 'm/s', 0.01,
           5.0),

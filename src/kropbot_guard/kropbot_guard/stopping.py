@@ -66,12 +66,12 @@ class LatencyBudget:
 
     @property
     def reaction_distance(self):
-        """m driven at ``speed`` during :attr:`latency`."""
+        """M driven at ``speed`` during :attr:`latency`."""
         return self.speed * self.latency
 
     @property
     def braking_distance(self):
-        """m to brake from ``speed`` (0 for an infinite deceleration)."""
+        """M to brake from ``speed`` (0 for an infinite deceleration)."""
         if math.isinf(self.deceleration):
             return 0.0
         return self.speed ** 2 / (2.0 * self.deceleration)

@@ -1,7 +1,8 @@
 """The guard's pure core: properties over every reading, command and mode (hypothesis)."""
 import math
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from kropbot_guard.core import (
     GuardConfig,
     GuardCore,

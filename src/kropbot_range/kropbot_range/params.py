@@ -57,7 +57,7 @@ def _role_params(role):
 
 PARAMETERS = (
     Param('backend', 'hardware', '`hardware`: the sensors over I2C with the Adafruit drivers; '
-          '`sim`: readings computed from `sim_world` and the sim driver\'s `odom`',
+          "`sim`: readings computed from `sim_world` and the sim driver's `odom`",
           choices=BACKENDS),
     Param('rate', 25.0, 'measurement and publish rate (a slower sensor runs back to back)',
           'Hz', 1.0, 100.0),

@@ -10,8 +10,8 @@ on its own: the guard then sees the readings go stale, as on the robot.
 
 from dataclasses import dataclass
 
-import numpy as np
 from kropbot_sim.ranges import RangeSpec, cliff_range, front_range
+import numpy as np
 
 
 @dataclass(frozen=True)
