@@ -56,6 +56,7 @@ const status = createStatusPanel({
   operator: $('operator'),
   strategy: $('strategy'),
   falls: $('falls'),
+  guard: $('guard'),
   histogram: $('histogram'),
   arrow: $('command-arrow'),
   arrowLine: $('arrow-line'),

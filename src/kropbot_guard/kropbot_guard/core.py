@@ -15,6 +15,14 @@ Between the command source and the driver (vote node → ``cmd_vel`` → guard �
 - **Stale.** A sensor whose newest reading is ``reading_timeout`` s old or older (or that never
   sent one) refuses forward motion: an unplugged sensor or a dead sensor node is not "clear"
   (:func:`kropbot_common.freshness.is_fresh`, the shared freshness rule).
+- **Cliff latch.** A cliff reading also *latches* the refusal: forward stays refused, even once
+  the sensor sees floor again, until the robot has turned ``cliff_release_turn`` rad (net,
+  either way) or reversed ``cliff_release_back`` m since the newest no-floor reading (dead
+  reckoning of the commands the guard let through, :meth:`GuardCore.published`). A single
+  sensor sees one spot ahead: without the latch, a crowd sliding along an edge at a shallow
+  angle flickers the spot on and off the edge while the centre drifts over it (the griefer soak
+  found such falls); with it, the robot must turn clearly away (turning towards the edge keeps
+  the spot over it, which re-arms the latch) or back off first.
 - Reversing (``linear.x <= 0``) and turning (``angular.z``) always pass, so the crowd can drive
   away from the edge. Every output is clamped to ``±max_linear`` / ``±max_angular``; a
   non-finite input becomes a stop.
@@ -59,6 +67,8 @@ class GuardConfig:
         max_linear: m/s, output clamp.
         max_angular: rad/s, output clamp.
         bypass: maintenance bypass: pass everything (clamped), report it.
+        cliff_release_turn: rad of net turning that releases the cliff latch.
+        cliff_release_back: m of net reversing that releases the cliff latch.
 
     Raises:
         ValueError: on a non-finite or non-positive threshold, ``slow_distance <=
@@ -75,10 +85,12 @@ class GuardConfig:
     max_linear: float = 0.3
     max_angular: float = 1.5
     bypass: bool = False
+    cliff_release_turn: float = 0.5
+    cliff_release_back: float = 0.05
 
     def __post_init__(self):
         for name in ('cliff_threshold', 'stop_distance', 'slow_distance', 'reading_timeout',
-                     'max_linear', 'max_angular'):
+                     'max_linear', 'max_angular', 'cliff_release_turn', 'cliff_release_back'):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or \
                     not math.isfinite(value) or value <= 0:
@@ -136,6 +148,7 @@ class Assessment:
         stale: sensors (of :data:`SENSORS`) without a fresh reading, any mode.
         front_factor: :func:`slowdown_factor` of a fresh forward reading (1 if none).
         warnings: conditions seen but not enforced (warn mode, bypass), human text.
+        latched: True if the cliff latch (not the current reading) refuses forward motion.
 
     """
 
@@ -145,9 +158,10 @@ class Assessment:
     stale: tuple
     front_factor: float
     warnings: tuple = field(default=())
+    latched: bool = False
 
 
-def assess(cfg, cliff, front, now):
+def assess(cfg, cliff, front, now, latched=False):
     """Return the :class:`Assessment` of the newest readings.
 
     Args:
@@ -155,6 +169,8 @@ def assess(cfg, cliff, front, now):
         cliff: ``(reading, arrival)`` of the downward sensor (m, s) or None if none arrived.
         front: ``(reading, arrival)`` of the forward sensor, or None.
         now: s, same clock as the arrivals.
+        latched: the cliff latch is armed (refuses forward like a cliff reading, when the
+            cliff sensor is enforced).
 
     """
     stale = tuple(name for name, latest in (('cliff', cliff), ('front', front))
@@ -165,7 +181,8 @@ def assess(cfg, cliff, front, now):
     enforce = {'cliff': cfg.cliff_mode == 'enforce' and not cfg.bypass,
                'front': cfg.front_mode == 'enforce' and not cfg.bypass}
     factor, state, warnings = 1.0, None, []
-    if cliff_flag:
+    latched = latched and enforce['cliff'] and not cliff_flag
+    if cliff_flag or latched:
         if enforce['cliff']:
             factor, state = 0.0, 'cliff'
         else:
@@ -185,7 +202,7 @@ def assess(cfg, cliff, front, now):
     if cfg.bypass:
         warnings.insert(0, 'MAINTENANCE BYPASS: nothing is enforced')
     return Assessment(factor=factor, state=state, cliff=cliff_flag, stale=stale,
-                      front_factor=front_factor, warnings=tuple(warnings))
+                      front_factor=front_factor, warnings=tuple(warnings), latched=latched)
 
 
 def guard_command(linear, angular, factor, cfg):
@@ -220,8 +237,12 @@ class Decision:
     nonfinite: bool
 
 
+#: Longest time one published command is assumed to act (s): the driver's ``cmd_vel_timeout``.
+COMMAND_HOLD = 0.5
+
+
 class GuardCore:
-    """The guard's state: newest readings (with arrival times) and counters.
+    """The guard's state: newest readings (with arrival times), the cliff latch and counters.
 
     Args:
         cfg: :class:`GuardConfig`.
@@ -237,6 +258,8 @@ class GuardCore:
     def __init__(self, cfg):
         self.cfg = cfg
         self._latest = {'cliff': None, 'front': None}
+        self._latch = None        # [net turn (rad), net reverse (m)] since the last no-floor
+        self._applied = None      # (linear, angular, since) last published
         self.limited = 0
         self.refused = 0
         self.nonfinite = 0
@@ -255,6 +278,32 @@ class GuardCore:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             value = math.nan
         self._latest[sensor] = (float(value), now)
+        if sensor == 'cliff' and not floor_present(value, self.cfg.cliff_threshold):
+            self._latch = [0.0, 0.0]      # (re-)arm: count turning and reversing from here
+
+    def published(self, linear, angular, now):
+        """Note the command the guard published at ``now`` (s) (m/s, rad/s).
+
+        The previous one is taken to have acted until now (at most :data:`COMMAND_HOLD` s):
+        its turning and reversing count towards releasing the cliff latch.
+        """
+        if self._applied is not None and self._latch is not None:
+            last_linear, last_angular, since = self._applied
+            dt = min(max(0.0, now - since), COMMAND_HOLD)
+            self._latch[0] += last_angular * dt
+            self._latch[1] -= last_linear * dt
+        self._applied = (float(linear), float(angular), now)
+
+    @property
+    def latched(self):
+        """True while the cliff latch refuses forward motion (see the module docstring)."""
+        if self._latch is None:
+            return False
+        if abs(self._latch[0]) >= self.cfg.cliff_release_turn or \
+                self._latch[1] >= self.cfg.cliff_release_back:
+            self._latch = None
+            return False
+        return True
 
     def latest(self, sensor):
         """Return ``(reading, arrival)`` of ``sensor`` or None."""
@@ -262,7 +311,8 @@ class GuardCore:
 
     def assess(self, now):
         """Return the :class:`Assessment` at ``now`` (s)."""
-        return assess(self.cfg, self._latest['cliff'], self._latest['front'], now)
+        return assess(self.cfg, self._latest['cliff'], self._latest['front'], now,
+                      latched=self.latched)
 
     def filter(self, linear, angular, now, count=True):
         """Guard one command at ``now`` (s); return a :class:`Decision`.

@@ -127,6 +127,7 @@ class GuardNode(Node):
         msg = Twist()
         msg.linear.x, msg.angular.z = decision.linear, decision.angular
         self._safe_pub.publish(msg)
+        self.core.published(decision.linear, decision.angular, self._now())
         self._published = (decision.linear, decision.angular)
         self._publish_state(state_text(decision.assessment), self._now())
 

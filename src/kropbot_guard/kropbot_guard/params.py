@@ -29,6 +29,11 @@ PARAMETERS = (
           'to zero at `stop_distance`; must be greater than it', 'm', 0.01, 10.0),
     Param('reading_timeout', 0.25, 'a sensor whose newest reading is this old is stale: '
           'forward motion is refused (fresh while younger; safety limit)', 's', 0.02, 5.0),
+    Param('cliff_release_turn', 0.5, 'after a cliff reading, forward stays refused until the '
+          'robot turned this far (net, either way) or reversed `cliff_release_back`', 'rad',
+          0.05, 3.2),
+    Param('cliff_release_back', 0.05, 'after a cliff reading, forward stays refused until the '
+          'robot reversed this far or turned `cliff_release_turn`', 'm', 0.005, 1.0),
     Param('input_timeout', 0.5, 'the newest `cmd_vel` is re-guarded (and a stricter result '
           "republished at once) while younger than this; match the driver's `cmd_vel_timeout`",
           's', 0.05, 10.0),
@@ -60,6 +65,8 @@ def config_from_values(values):
             slow_distance=values['slow_distance'], reading_timeout=values['reading_timeout'],
             cliff_mode=values['cliff_mode'], front_mode=values['front_mode'],
             max_linear=values['max_linear'], max_angular=values['max_angular'],
-            bypass=values['maintenance_bypass'])
+            bypass=values['maintenance_bypass'],
+            cliff_release_turn=values['cliff_release_turn'],
+            cliff_release_back=values['cliff_release_back'])
     except ValueError as exc:
         raise ParameterError(f'guard parameters: {exc}') from None

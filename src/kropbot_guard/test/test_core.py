@@ -167,3 +167,57 @@ def test_unknown_sensor_and_non_numbers():
         core.reading('rear', 0.03, NOW)
     core.reading('cliff', 'garbage', NOW)
     assert math.isnan(core.latest('cliff')[0])
+
+
+def test_cliff_latch_holds_until_the_robot_turned_or_backed_away():
+    core = GuardCore(CFG)
+    t = NOW
+    core.reading('front', math.inf, t)
+    core.reading('cliff', math.inf, t)                 # the edge
+    core.published(0.0, 0.0, t)
+    core.reading('cliff', 0.03, t + 0.04)              # floor again (the spot flickered back)
+    d = core.filter(0.3, 0.0, t + 0.05)
+    assert d.linear == 0.0 and d.assessment.state == 'cliff' and d.assessment.latched
+    # turning 0.3 rad is not enough; 0.3 rad the other way cancels it (net turn counts)
+    core.published(0.0, 1.0, t + 0.05)
+    core.published(0.0, -1.0, t + 0.35)
+    core.published(0.0, 0.0, t + 0.65)
+    core.reading('front', math.inf, t + 0.66)
+    core.reading('cliff', 0.03, t + 0.66)
+    assert core.filter(0.3, 0.0, t + 0.67).linear == 0.0
+    # turning 0.6 rad the same way releases it
+    core.published(0.0, 1.0, t + 0.7)
+    core.published(0.0, 1.0, t + 1.0)                  # commands keep coming (10 Hz)
+    core.published(0.0, 0.0, t + 1.3)
+    core.reading('front', math.inf, t + 1.3)
+    core.reading('cliff', 0.03, t + 1.3)
+    d = core.filter(0.3, 0.0, t + 1.31)
+    assert d.linear == 0.3 and d.assessment.state is None
+
+
+def test_cliff_latch_released_by_backing_up_and_rearmed_by_a_new_edge():
+    core = GuardCore(CFG)
+    core.reading('front', math.inf, NOW)
+    core.reading('cliff', math.inf, NOW)
+    core.published(-0.2, 0.0, NOW)
+    core.published(0.0, 0.0, NOW + 0.2)                # 4 cm back: not yet
+    core.reading('cliff', 0.03, NOW + 0.2)
+    assert core.latched
+    core.published(-0.2, 0.0, NOW + 0.2)
+    core.published(0.0, 0.0, NOW + 0.3)                # 6 cm in all
+    assert not core.latched
+    core.reading('cliff', math.nan, NOW + 0.3)         # an invalid reading re-arms it
+    core.reading('cliff', 0.03, NOW + 0.31)
+    assert core.latched
+
+
+@given(turns=st.lists(st.floats(min_value=-1.5, max_value=1.5), min_size=1, max_size=20))
+def test_latch_never_releases_while_the_floor_is_missing(turns):
+    core = GuardCore(CFG)
+    t = NOW
+    for w in turns:
+        core.reading('cliff', math.inf, t)
+        core.reading('front', math.inf, t)
+        core.published(0.0, w, t)
+        t += 0.1
+        assert core.filter(0.3, w, t).linear == 0.0

@@ -94,6 +94,14 @@ def test_guard_passes_clear_commands_refuses_the_edge_at_once_and_lets_the_crowd
              period=0.05, message='reversing allowed at the edge')
     wait_for(lambda: rig.drive(0.0, 1.0, cliff=math.inf) and rig.last() == (0.0, 1.0), 5,
              period=0.05, message='turning in place allowed at the edge')
+    # back on the floor, forward stays refused (the cliff latch) until the robot backed off
+    assert rig.drive(0.2) and wait_for(lambda: rig.last() == (0.0, 0.0), 5, period=0.05,
+                                       message='latched: forward still refused on floor')
+    for _ in range(5):                       # 5 x 0.1 s at -0.2 m/s: 10 cm back
+        rig.drive(-0.2)
+        time.sleep(0.1)
+    wait_for(lambda: rig.drive(0.2) and rig.last() == (0.2, 0.0), 5, period=0.05,
+             message='forward again after backing off')
     # an obstacle halfway in the slow-down zone halves forward speed; NaN and clamp
     wait_for(lambda: rig.drive(0.2, front=0.25) and rig.last()[0] == pytest.approx(0.1), 5,
              period=0.05, message='slowed to half speed by an obstacle at 0.25 m')
