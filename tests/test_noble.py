@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(os.environ.get('KROPBOT_NOBLE_VENV', ROOT / '.venv-noble'))
 #: Packages whose ROS-free cores run on the robot (kropbot_bringup is start-up glue).
 CORE_PACKAGES = ('kropbot_common', 'kropbot_camera', 'kropbot_vote', 'kropbot_gateway',
-                 'kropbot_driver')
+                 'kropbot_driver', 'kropbot_guard', 'kropbot_range')
 #: The ROS-free test modules: run in the noble venv.
 NOBLE_TESTS = (
     'src/kropbot_common/test/test_params.py',
@@ -40,6 +40,8 @@ NOBLE_TESTS = (
     'src/kropbot_driver/test/test_motorkit_backend.py',
     'src/kropbot_driver/test/test_watchdog.py',
     'src/kropbot_driver/test/test_wiring.py',
+    'src/kropbot_guard/test/test_core.py',
+    'src/kropbot_range/test/test_fake_tof.py',
 )
 #: Test modules that need ROS in a way the import scan below cannot see.
 ROS_BOUND = {

@@ -283,7 +283,8 @@ def test_every_launch_node_is_respawned(tree):
 
 def test_setup_cfg_installs_scripts_where_ros2_run_finds_them():
     for package in ('kropbot_common', 'kropbot_camera', 'kropbot_vote', 'kropbot_gateway',
-                    'kropbot_driver', 'kropbot_bringup', 'kropbot_sim'):
+                    'kropbot_driver', 'kropbot_bringup', 'kropbot_sim', 'kropbot_guard',
+                    'kropbot_range'):
         cfg = configparser.ConfigParser()
         cfg.read(SRC / package / 'setup.cfg')
         assert cfg['install']['install_scripts'] == f'$base/lib/{package}'
