@@ -106,8 +106,8 @@ def overlay_lines(snap, app, now, url):
 
     Shows the connection state, the role, the crowd's fused command and voter count (from
     ``crowd/status``), the cliff guard's banner (``guard``), this client's command and its
-    source, the age of the shown frame (ms, wall clock: needs the robot's and this computer's clocks in sync, e.g. NTP), the gamepad,
-    and the gateway's latest status message.
+    source, the age of the shown frame (ms, wall clock: needs the robot's and this computer's
+    clocks in sync, e.g. NTP), the gamepad, and the gateway's latest status message.
     """
     lines = []
     if snap.state == CONNECTED:
