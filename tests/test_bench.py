@@ -34,6 +34,8 @@ SCENARIOS = {
                                      'client_cpu_pct']),
     'remote_latency': ('Desktop client latency', ['n', 'missed', 'p50_ms', 'p95_ms', 'p99_ms',
                                                   'max_ms']),
+    'griefer_soak': ('Griefer soak', ['runs', 'minutes', 'falls', 'worst_run_falls',
+                                       'collisions', 'distance_m', 'stopped_s', 'slowed_s']),
     'sim_render': ('First-person render', ['frames', 'startup_s', 'frame_ms', 'frame_cpu_ms']),
     'soak': ('Soak', ['samples', 'rss_mb_start', 'rss_mb_end', 'fds_start', 'fds_end',
                       'threads_start', 'threads_end']),

@@ -24,7 +24,8 @@ VENV = Path(os.environ.get('KROPBOT_NOBLE_VENV', ROOT / '.venv-noble'))
 #: (its robot part, record, is a node: its tests need rclpy; train and pilot run on desktops)
 #: and kropbot_remote (a desktop client).
 CORE_PACKAGES = ('kropbot_common', 'kropbot_camera', 'kropbot_vote', 'kropbot_gateway',
-                 'kropbot_driver', 'kropbot_sim', 'kropbot_relay')
+                  'kropbot_driver', 'kropbot_sim', 'kropbot_relay', 'kropbot_guard',
+                  'kropbot_range')
 #: The ROS-free test modules: run in the noble venv.
 NOBLE_TESTS = (
     'src/kropbot_common/test/test_directions.py',
@@ -67,6 +68,8 @@ NOBLE_TESTS = (
     'src/kropbot_sim/test/test_rollout.py',
     'src/kropbot_sim/test/test_world.py',
     'src/kropbot_relay/test/test_link.py',
+    'src/kropbot_guard/test/test_core.py',
+    'src/kropbot_range/test/test_fake_tof.py',
 )
 #: Test modules that need ROS in a way the import scan below cannot see.
 ROS_BOUND = {

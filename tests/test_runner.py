@@ -46,7 +46,8 @@ pytestmark = [pytest.mark.dds, pytest.mark.timeout(180)]
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = 'KROPBOT_TEST_RUN'
 FULL = 0xFFFF
-#: Documented stop bound after a kill -9 of the vote node or the driver (docs/SAFETY.md), s:
+#: Documented stop bound after a kill -9 of the vote node, guard, range sensors or driver
+#: (docs/SAFETY.md), s:
 #: cmd_vel_timeout (0.5 s) + one control period, and the driver's motor watchdog (ms).
 STOP_BOUND = 0.6
 #: A killed node must be running again (a new process) within this long, s.
@@ -193,12 +194,21 @@ def assert_nothing_left(run, timeout=10.0):
 
 @pytest.fixture
 def hat(tmp_path):
-    """A simulated MotorHAT (register file) and a params overlay that puts the driver on it."""
+    """A simulated MotorHAT (register file) and a params overlay that puts the driver on it.
+
+    Without the sim there is no ``odom``, so the range sensors run as hardware on fake sensors
+    too (the real Adafruit drivers, kropbot_range's fakes) seeing a floor and nothing ahead:
+    the guard lets the crowd drive.
+    """
     path = tmp_path / 'hat.bin'
     bus = FakePCA9685Bus.from_file(str(path))
+    scene = tmp_path / 'scene.json'
+    scene.write_text(json.dumps({'cliff': {'distance': 0.03}, 'front': {'distance': None}}))
     overlay = tmp_path / 'hat.yaml'
     overlay.write_text('driver:\n  ros__parameters:\n    backend: motorkit\n'
-                       f"    i2c_bus: 'fake:{path}'\n")
+                       f"    i2c_bus: 'fake:{path}'\n"
+                       'range_sensors:\n  ros__parameters:\n    backend: hardware\n'
+                       f"    i2c_bus: 'fake:{scene}'\n    front:\n      i2c_address: 0x30\n")
     yield bus, overlay
     bus.deinit()
 
@@ -259,10 +269,11 @@ class Voter(threading.Thread):
 def kill_and_recover(run, node, bus, status, frames):
     """kill -9 ``node``; check the stop, the respawn, the others, and driving again."""
     before = run.node_pids()
-    assert set(before) == {'camera', 'vote', 'gateway', 'driver'}, before
+    assert set(before) == {'camera', 'vote', 'gateway', 'driver', 'guard', 'range_sensors'}, \
+        before
     killed_at = time.monotonic()
     os.kill(before[node], signal.SIGKILL)
-    if node in ('vote', 'driver'):
+    if node in ('vote', 'driver', 'guard', 'range_sensors'):
         stopped = wait_for(lambda: not driving_forward(bus) and time.monotonic(), 5,
                            period=0.005, message=f'motors stopped after {node} died')
         assert stopped - killed_at <= STOP_BOUND, (node, stopped - killed_at)
@@ -304,7 +315,7 @@ def test_kill_9_of_each_node_respawns_it_and_the_crowd_drives_again(runs, tmp_pa
         wait_for(lambda: status and json.loads(status[-1][1].data)['voters'] == 2, 20,
                  message='two voters in crowd/status')
         wait_for(lambda: driving_forward(bus), 20, message='motors driving forward')
-        for node in ('camera', 'vote', 'gateway', 'driver'):
+        for node in ('camera', 'vote', 'gateway', 'guard', 'range_sensors', 'driver'):
             kill_and_recover(run, node, bus, status, frames)
         assert '[respawn] driver died at' in run.output
         assert 'terminated by SIGKILL' in run.output
@@ -328,7 +339,7 @@ def test_a_node_dying_in_a_loop_is_reported_and_retried_at_the_capped_backoff(ru
     wait_for(lambda: run.output.count('[respawn] camera died') >= 3, 60, period=0.2,
              message='three deaths of the camera')
     others = {n: p for n, p in run.node_pids().items() if n != 'camera'}
-    assert set(others) == {'vote', 'gateway', 'driver'}
+    assert set(others) == {'vote', 'gateway', 'driver', 'guard', 'range_sensors'}
     assert 'WARNING: camera keeps dying: 3 deaths in a row' in run.output
     delays = [line.rsplit('restarting it ', 1)[1].split(' s')[0] for line in
               run.output.splitlines() if line.startswith('[respawn] camera died')]
@@ -363,7 +374,7 @@ def test_closing_the_terminal_or_killing_the_runner_leaves_nothing(runs, tmp_pat
     # 1. make run in a terminal that is closed
     run = Run(tmp_path, port, cmd=('make', 'run'), tty=True)
     runs.append(run)
-    wait_for(lambda: len(run.node_pids()) == 4 and run.page_up(), 40, period=0.2,
+    wait_for(lambda: len(run.node_pids()) == 6 and run.page_up(), 40, period=0.2,
              message='the stack up')
     run.close_terminal()
     run.wait()
@@ -372,7 +383,7 @@ def test_closing_the_terminal_or_killing_the_runner_leaves_nothing(runs, tmp_pat
     #    cleanly (supervisord gets SIGTERM from the kernel) and the driver releases the motors
     run = Run(tmp_path, port, KROPBOT_EXTRA_PARAMS=str(overlay))
     runs.append(run)
-    wait_for(lambda: len(run.node_pids()) == 4 and run.page_up(), 40, period=0.2,
+    wait_for(lambda: len(run.node_pids()) == 6 and run.page_up(), 40, period=0.2,
              message='the second run up')
     wait_for(lambda: 'driver ready' in run.output, 20, message='driver ready')
     seq = bus.write_seq
@@ -382,7 +393,7 @@ def test_closing_the_terminal_or_killing_the_runner_leaves_nothing(runs, tmp_pat
     # 3. and again; SIGKILL of supervisord itself: every node gets SIGTERM, the runner says so
     run = Run(tmp_path, port)
     runs.append(run)
-    wait_for(lambda: len(run.node_pids()) == 4 and run.page_up(), 40, period=0.2,
+    wait_for(lambda: len(run.node_pids()) == 6 and run.page_up(), 40, period=0.2,
              message='the third run up')
     supervisord = next(p for p in run.processes()
                        if any('supervisord' in w for w in p.info['cmdline'] or []))

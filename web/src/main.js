@@ -107,6 +107,7 @@ const status = createStatusPanel({
   operator: $('operator'),
   strategy: $('strategy'),
   falls: $('falls'),
+  guard: $('guard'),
   histogram: $('histogram'),
   arrow: $('command-arrow'),
   arrowLine: $('arrow-line'),

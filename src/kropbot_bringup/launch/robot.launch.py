@@ -1,4 +1,4 @@
-"""Start the whole KropBot stack: camera, vote node, crowd gateway and motor driver.
+"""Start the whole KropBot stack: camera, vote node, guard, range sensors, gateway and driver.
 
 Usage (on a ROS 2 Jazzy/Kilted install, after ``colcon build``)::
 
@@ -23,6 +23,11 @@ top-down view; both draw ``config/sim_world.yaml``). Every node is respawned ``r
 s after it dies (``respawn:=false`` turns that off). The ROS-less runner (``tools/run``:
 supervisord, configured from the ``Procfile``) starts the same executables with the same
 files; the test ``test_launch.py`` keeps the two in agreement.
+
+Command chain (docs/SAFETY.md): vote node → ``cmd_vel`` → ``guard`` (cliff and obstacle guard,
+reading ``cliff/range`` and ``front/range`` from ``range_sensors``) → ``cmd_vel_safe`` → driver,
+whose ``cmd_vel`` subscription is remapped to ``cmd_vel_safe`` here (and in the Procfile), so
+no command reaches the motors around the guard.
 """
 
 from launch import LaunchDescription
@@ -36,6 +41,8 @@ from launch_ros.substitutions import FindPackageShare
 # see docs in kropbot_gateway/doc/gateway.md.
 ROSBRIDGE_TOPICS_GLOB = '[/crowd/vote, /crowd/status, /camera/image_raw/compressed]'
 ROSBRIDGE_DENY_ALL_GLOB = '[/kropbot/none]'
+# The driver takes its commands from the guard only (the Procfile's driver line has the same).
+DRIVER_REMAPPINGS = [('cmd_vel', 'cmd_vel_safe')]
 
 
 def _true(context, name):
@@ -73,8 +80,14 @@ def _launch_setup(context):
         Node(package='kropbot_vote', executable='vote_node', name='vote',
              parameters=params, output='screen',
              respawn=respawn, respawn_delay=respawn_delay),
-        Node(package='kropbot_driver', executable='driver_node', name='driver',
+        Node(package='kropbot_range', executable='range_sensors', name='range_sensors',
              parameters=params, output='screen',
+             respawn=respawn, respawn_delay=respawn_delay),
+        Node(package='kropbot_guard', executable='guard_node', name='guard',
+             parameters=params, output='screen',
+             respawn=respawn, respawn_delay=respawn_delay),
+        Node(package='kropbot_driver', executable='driver_node', name='driver',
+             parameters=params, output='screen', remappings=DRIVER_REMAPPINGS,
              respawn=respawn, respawn_delay=respawn_delay),
     ]
     if bridge == 'kropbot':

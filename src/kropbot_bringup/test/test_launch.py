@@ -100,7 +100,8 @@ def supervisor_nodes():
     return nodes, params
 
 
-NODE_PACKAGES = {'kropbot_camera', 'kropbot_vote', 'kropbot_gateway', 'kropbot_driver'}
+NODE_PACKAGES = {'kropbot_camera', 'kropbot_vote', 'kropbot_gateway', 'kropbot_driver',
+                 'kropbot_range', 'kropbot_guard'}
 
 
 def test_every_named_package_and_executable_exists(tree):
@@ -198,6 +199,57 @@ def test_runner_supervisor_config_agrees_with_launch_file(tree):
                if line.strip() and not line.startswith('#'))
 
 
+def _launch_remappings(tree):
+    """Return {node name: {from: to}} of the launch file's Node(..., remappings=...)."""
+    constants = {t.id: ast.literal_eval(a.value) for a in tree.body if isinstance(a, ast.Assign)
+                 for t in a.targets if isinstance(t, ast.Name) and t.id.isupper()
+                 and isinstance(a.value, (ast.List, ast.Tuple, ast.Constant))}
+    found = {}
+    for call in _calls(tree, 'Node'):
+        kw = _kwargs(call)
+        if 'remappings' in kw:
+            value = kw['remappings']
+            pairs = constants[value.id] if isinstance(value, ast.Name) else \
+                ast.literal_eval(value)
+            found[ast.literal_eval(kw['name'])] = dict(pairs)
+    return found
+
+
+def _procfile_remappings():
+    """Return {program: {from: to}} of the Procfile's ``-r a:=b`` (``__node`` excluded)."""
+    found = {}
+    for program, command in supervision.parse_procfile(PROCFILE.read_text()):
+        words = shlex.split(command)
+        pairs = dict(w.split(':=', 1) for i, w in enumerate(words)
+                     if i and words[i - 1] == '-r' and not w.startswith('__'))
+        if pairs:
+            found[program] = pairs
+    return found
+
+
+def test_the_driver_takes_commands_from_the_guard_only(tree):
+    """vote → cmd_vel → guard → cmd_vel_safe → driver, in the launch file and the Procfile."""
+    expected = {'driver': {'cmd_vel': 'cmd_vel_safe'}}
+    assert _launch_remappings(tree) == expected
+    assert _procfile_remappings() == expected
+    guard = (SRC / 'kropbot_guard' / 'kropbot_guard' / 'guard_node.py').read_text()
+    assert "create_subscription(Twist, 'cmd_vel'" in guard
+    assert "create_publisher(Twist, 'cmd_vel_safe'" in guard
+    driver = (SRC / 'kropbot_driver' / 'kropbot_driver' / 'driver_node.py').read_text()
+    assert "create_subscription(Twist, 'cmd_vel'" in driver
+
+
+def test_the_guard_is_on_in_the_robot_and_sim_configs():
+    robot = yaml.safe_load((PKG / 'config' / 'robot.yaml').read_text())
+    sim = yaml.safe_load((PKG / 'config' / 'sim.yaml').read_text())
+    guard = robot['guard']['ros__parameters']
+    assert guard['cliff_mode'] == 'enforce' and guard['maintenance_bypass'] is False
+    assert robot['range_sensors']['ros__parameters']['cliff']['model'] == 'vl6180x'
+    assert sim['guard']['ros__parameters']['front_mode'] == 'enforce'
+    assert 'cliff_mode' not in sim['guard']['ros__parameters']   # stays enforce
+    assert sim['range_sensors']['ros__parameters']['backend'] == 'sim'
+
+
 def test_every_node_is_supervised_and_outlives_nobody():
     """Each program: started through the parent-death wrapper, respawned by the listener only."""
     for program, options in supervisor_programs().items():
@@ -242,7 +294,7 @@ def test_every_launch_node_is_respawned(tree):
     identities = [tuple(ast.literal_eval(_kwargs(c)[k]) for k in ('package', 'executable', 'name'))
                   for c in calls]
     # Every Node call is one of the launch nodes the other tests check (literal identities).
-    assert set(identities) == launch_nodes(tree) and len(identities) >= 4
+    assert set(identities) == launch_nodes(tree) and len(identities) >= 6
     # A (package, executable, name) may appear in two calls only if one launch can never start
     # both: the gateway node in the two bridge modes (if bridge == 'kropbot' / else).
     for (first, identity), (second, other) in itertools.combinations(
@@ -271,7 +323,7 @@ def test_every_launch_node_is_respawned(tree):
 
 def test_setup_cfg_installs_scripts_where_ros2_run_finds_them():
     packages = sorted(p.parent.name for p in SRC.glob('*/package.xml'))
-    assert NODE_PACKAGES | {'kropbot_bringup', 'kropbot_relay'} <= set(packages)
+    assert NODE_PACKAGES | {'kropbot_bringup', 'kropbot_relay', 'kropbot_guard', 'kropbot_range'} <= set(packages)
     for package in packages:
         cfg = configparser.ConfigParser()
         cfg.read(SRC / package / 'setup.cfg')

@@ -14,7 +14,7 @@ import yaml
 
 CONFIG = Path(__file__).resolve().parents[1] / 'config'
 WORLD_URL = 'package://kropbot_bringup/config/sim_world.yaml'
-NODES = {'camera', 'vote', 'gateway', 'driver'}
+NODES = {'camera', 'vote', 'gateway', 'driver', 'range_sensors', 'guard'}
 
 
 def _load(name):

@@ -11,6 +11,7 @@ import math
 
 from kropbot_remote.client import CONNECTED, CONNECTING, RECONNECTING
 from kropbot_remote.gamepad import GamepadReader
+from kropbot_remote.guard_banner import guard_banner
 from kropbot_remote.protocol import OPERATOR
 from kropbot_remote.teleop import KEY_BINDINGS, Inputs, Limits
 
@@ -104,9 +105,9 @@ def overlay_lines(snap, app, now, url):
     """Return the overlay as ``[(text, BGR colour), ...]`` for a client snapshot at ``now``.
 
     Shows the connection state, the role, the crowd's fused command and voter count (from
-    ``crowd/status``), this client's command and its source, the age of the shown frame (ms,
-    wall clock: needs the robot's and this computer's clocks in sync, e.g. NTP), the gamepad,
-    and the gateway's latest status message.
+    ``crowd/status``), the cliff guard's banner (``guard``), this client's command and its
+    source, the age of the shown frame (ms, wall clock: needs the robot's and this computer's
+    clocks in sync, e.g. NTP), the gamepad, and the gateway's latest status message.
     """
     lines = []
     if snap.state == CONNECTED:
@@ -135,6 +136,9 @@ def overlay_lines(snap, app, now, url):
         lines.append((f"crowd: {status.get('voters', '?')} voters, fused "
                       f"{_num(cmd.get('linear'))} m/s {_num(cmd.get('angular'))} rad/s"
                       + (' [operator]' if status.get('operator') else ''), WHITE))
+    banner = guard_banner(status)
+    if banner is not None:
+        lines.append((banner, RED))
     decision = app.decision
     if decision is not None:
         colour = RED if decision.source == 'stop' else WHITE

@@ -26,3 +26,5 @@ STATUS_QOS = _reliable(10)
 #: ``diagnostics`` subscription (the driver publishes with the same profile at 1 Hz; only the
 #: newest array matters).
 DIAGNOSTICS_QOS = _reliable(10)
+#: ``guard/state`` subscription (the guard publishes on change and at 2 Hz).
+GUARD_STATE_QOS = _reliable(10)

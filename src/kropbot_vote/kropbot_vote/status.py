@@ -2,7 +2,7 @@
 
 
 def status_dict(fused, *, strategy, operator, command, book, stamp, teleop_rejected=0,
-                falls=None):
+                falls=None, guard=None):
     """Build the ``crowd/status`` JSON object (contract keys plus extras).
 
     Args:
@@ -16,6 +16,8 @@ def status_dict(fused, *, strategy, operator, command, book, stamp, teleop_rejec
         teleop_rejected: count of non-finite operator commands.
         falls: the sim's fall count since the driver started (int), or None without a sim
             (:class:`kropbot_vote.falls.FallsTracker`).
+        guard: the cliff guard's state, ``'cliff'``, ``'stale'``, ``'obstacle'`` or None
+            (:class:`kropbot_vote.guard_state.GuardTracker`).
 
     Returns:
         dict with the contract keys ``voters`` (people and bots), ``bots`` (how many of the
@@ -23,7 +25,9 @@ def status_dict(fused, *, strategy, operator, command, book, stamp, teleop_rejec
         ``angular``), ``strategy``, ``operator``, ``max_linear``, ``max_angular``, ``stamp`` and
         the extras ``vote_timeout``, ``stop_threshold``, ``max_voters``, ``winner``,
         ``accepted`` (votes accepted since start), ``rejected`` (per reason), ``clamped`` and
-        ``teleop_rejected``, and ``falls`` (int, or None = JSON ``null`` without a sim).
+        ``teleop_rejected``, ``falls`` (int, or None = JSON ``null`` without a sim) and ``guard``
+        (``"cliff"`` | ``"stale"`` | ``"obstacle"`` | ``null``: what the guard between the vote
+        node and the driver is refusing or slowing).
 
     """
     return {
@@ -45,4 +49,5 @@ def status_dict(fused, *, strategy, operator, command, book, stamp, teleop_rejec
         'clamped': book.clamped,
         'teleop_rejected': teleop_rejected,
         'falls': falls,
+        'guard': guard,
     }

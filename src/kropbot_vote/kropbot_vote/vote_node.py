@@ -26,8 +26,16 @@ from std_msgs.msg import String
 
 from kropbot_vote.falls import FallsTracker
 from kropbot_vote.fusion import ACCEPTED, VoteBook
+from kropbot_vote.guard_state import GuardTracker
 from kropbot_vote.params import PARAMETERS
-from kropbot_vote.qos import CMD_VEL_QOS, DIAGNOSTICS_QOS, STATUS_QOS, TELEOP_QOS, VOTE_QOS
+from kropbot_vote.qos import (
+    CMD_VEL_QOS,
+    DIAGNOSTICS_QOS,
+    GUARD_STATE_QOS,
+    STATUS_QOS,
+    TELEOP_QOS,
+    VOTE_QOS,
+)
 from kropbot_vote.schedule import PublishScheduler
 from kropbot_vote.status import status_dict
 from kropbot_vote.teleop import TeleopOverride
@@ -37,10 +45,11 @@ class VoteNode(Node):
     """The ``vote`` node.
 
     Subscribes ``crowd/vote`` (geometry_msgs/TwistStamped, ``header.frame_id`` = voter id) and
-    ``teleop/cmd_vel`` (geometry_msgs/Twist) and ``diagnostics`` (diagnostic_msgs/DiagnosticArray,
-    for the sim's fall count); publishes ``cmd_vel`` (geometry_msgs/Twist) when the command
-    changes (operator at once, crowd at most ``max_rate`` Hz) and at least at ``rate`` Hz, and
-    ``crowd/status`` (std_msgs/String, JSON) at ``status_rate`` Hz.
+    ``teleop/cmd_vel`` (geometry_msgs/Twist), ``diagnostics`` (diagnostic_msgs/DiagnosticArray,
+    for the sim's fall count) and ``guard/state`` (std_msgs/String, the cliff guard's state);
+    publishes ``cmd_vel`` (geometry_msgs/Twist) when the command changes (operator at once,
+    crowd at most ``max_rate`` Hz) and at least at ``rate`` Hz, and ``crowd/status``
+    (std_msgs/String, JSON) at ``status_rate`` Hz.
 
     Args:
         **kwargs: passed to ``rclpy.node.Node`` (``context``, ``parameter_overrides``, ...).
@@ -69,6 +78,7 @@ class VoteNode(Node):
         self._command = (0.0, 0.0)
         self._operator = False
         self._falls = FallsTracker()
+        self._guard = GuardTracker()
         self.add_on_set_parameters_callback(set_parameters_callback(PARAMETERS, self._apply))
 
         self._cmd_pub = self.create_publisher(Twist, 'cmd_vel', CMD_VEL_QOS)
@@ -78,6 +88,9 @@ class VoteNode(Node):
         self.create_subscription(DiagnosticArray, 'diagnostics',
                                  lambda msg: self._falls.update(msg.status, self._now()),
                                  DIAGNOSTICS_QOS)
+        self.create_subscription(String, 'guard/state',
+                                 lambda msg: self._guard.update(msg.data, self._now()),
+                                 GUARD_STATE_QOS)
         self.create_timer(1.0 / values['max_rate'], self._on_tick)
         self.create_timer(1.0 / values['status_rate'], self._on_status_timer)
         self.get_logger().info(
@@ -153,7 +166,8 @@ class VoteNode(Node):
                              command=self._command, book=self._book,
                              stamp=self.get_clock().now().nanoseconds * 1e-9,
                              teleop_rejected=self._teleop.rejected,
-                             falls=self._falls.value(self._now()))
+                             falls=self._falls.value(self._now()),
+                             guard=self._guard.value(self._now()))
         self._status_pub.publish(String(data=json.dumps(status)))
 
     def _apply(self, changes):

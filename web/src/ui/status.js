@@ -5,6 +5,7 @@
  */
 import { arrowShape } from '../logic/arrow.js';
 import { BIN_NAMES, BUTTONS } from '../logic/commands.js';
+import { guardBanner } from '../logic/guard.js';
 import { statusView } from '../logic/status.js';
 
 const LABELS = Object.fromEntries(BUTTONS.map((b) => [b.name, b.label]));
@@ -16,7 +17,8 @@ const GLYPHS = Object.fromEntries(BUTTONS.map((b) => [b.name, b.glyph]));
  * @param {{drivers: HTMLElement, bots?: HTMLElement, botsBox?: HTMLElement,
  *   operator: HTMLElement, strategy: HTMLElement, falls: HTMLElement,
  *   histogram: HTMLElement, arrow: SVGElement, arrowLine: SVGLineElement,
- *   arrowHead: SVGPolygonElement, commandText: HTMLElement}} els
+ *   arrowHead: SVGPolygonElement, commandText: HTMLElement, guard?: HTMLElement}} els -
+ *   `guard`: the cliff guard's banner (hidden while nothing is limited)
  * @param {{onLimits?: (limits: {maxLinear: number, maxAngular: number}) => void}} [callbacks] -
  *   called on every rendered status with its speed limits (m/s, rad/s)
  * @returns {{render: (status: object|null) => void}} render(parsed crowd/status); null is ignored
@@ -57,6 +59,12 @@ export function createStatusPanel(els, { onLimits = () => {} } = {}) {
     els.arrow.dataset.length = view.arrow.length.toFixed(3);
   }
 
+  function renderGuard(el, banner) {
+    el.hidden = banner === null;
+    el.dataset.state = banner ? banner.state : '';
+    el.textContent = banner ? `${banner.text} — ${banner.hint}` : '';
+  }
+
   return {
     render(status) {
       if (!status) return;
@@ -71,6 +79,7 @@ export function createStatusPanel(els, { onLimits = () => {} } = {}) {
       els.strategy.textContent = view.strategy ? `strategy: ${view.strategy}` : '';
       els.falls.hidden = view.falls === null; // no sim, no count
       els.falls.textContent = view.falls === null ? '' : `falls: ${view.falls}`;
+      if (els.guard) renderGuard(els.guard, guardBanner(status));
       renderBars(view.bars);
       renderCommand(view);
       onLimits(view.limits);
