@@ -1,7 +1,8 @@
 """What the server needs from the robot side (:class:`Bridge`) and an in-memory one (ROS-free).
 
 The server (:mod:`kropbot_gateway.server`) talks to ROS only through a :class:`Bridge`: it
-hands it the votes to publish and the topics its viewers want, and the bridge hands messages
+hands it the votes to publish, the voters whose connection ended (their votes end with them:
+"votes end with their sender") and the topics its viewers want, and the bridge hands messages
 back through the ``deliver`` function the server gives it when it starts. The rclpy
 implementation is :class:`kropbot_gateway.ros_bridge.RosBridge`; :class:`MemoryBridge` keeps
 everything in memory, for tests, the ROS-free runner (:mod:`kropbot_gateway.standalone`) and
@@ -26,6 +27,16 @@ class Bridge:
     def publish_vote(self, vote):
         """Publish a :class:`~kropbot_gateway.session.PublishVote`."""
 
+    def voter_left(self, voter_id, topic):
+        """End ``voter_id``'s vote on resolved ``topic`` now: its connection closed.
+
+        Called once per topic the connection published a vote on, after its last vote, whether
+        it closed cleanly or not. The rclpy bridge publishes a withdrawal vote
+        (:mod:`kropbot_common.withdrawal`) on ``topic``; the relay bridge lists the voter in its
+        next batch's ``left``. The default does nothing (the vote then lives until the vote
+        node's ``vote_timeout``).
+        """
+
     def subscribe(self, topic, type_name):
         """Create the (single) subscription for resolved ``topic`` of ``type_name``."""
 
@@ -41,17 +52,21 @@ class MemoryBridge(Bridge):
             (called on the server's loop; must not block).
         on_subscription: optional callable ``(event, topic, type_name)`` with ``event``
             ``'subscribe'`` or ``'unsubscribe'`` (``type_name`` None for the latter).
+        on_left: optional callable ``(voter_id, topic)`` for each ended vote (server loop).
 
     Attributes:
         votes: every published vote, in order.
+        left: every ``(voter_id, topic)`` whose vote ended (:meth:`voter_left`), in order.
         subscribed: every topic ``subscribe`` was called for, in order.
         unsubscribed: every topic ``unsubscribe`` was called for, in order.
         topics: ``{topic: type_name}`` of the subscriptions open now.
 
     """
 
-    def __init__(self, on_vote=None, on_subscription=None):
+    def __init__(self, on_vote=None, on_subscription=None, on_left=None):
         self.votes = []
+        self.left = []
+        self._on_left = on_left
         self.subscribed = []
         self.unsubscribed = []
         self.topics = {}
@@ -68,6 +83,12 @@ class MemoryBridge(Bridge):
         self.votes.append(vote)
         if self._on_vote:
             self._on_vote(vote)
+
+    def voter_left(self, voter_id, topic):
+        """Record that ``voter_id``'s vote on ``topic`` ended (and pass it to ``on_left``)."""
+        self.left.append((voter_id, topic))
+        if self._on_left:
+            self._on_left(voter_id, topic)
 
     def subscribe(self, topic, type_name):
         """Record an open subscription of ``topic``."""

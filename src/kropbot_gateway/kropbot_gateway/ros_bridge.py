@@ -7,12 +7,15 @@ published straight from the server thread on publishers made at start-up (rclpy 
 thread-safe and a KEEP_LAST writer does not block), without an executor round trip per vote
 (that round trip was about half of the gateway's CPU per vote, bench/crowd_latency.py).
 Received messages are converted to plain dicts (:mod:`kropbot_gateway.msgconv`) and handed to
-the server's ``deliver``.
+the server's ``deliver``. The vote publishers offer QoS liveliness
+(:data:`kropbot_gateway.qos.VOTE_QOS`), so the vote node drops this gateway's votes within its
+lease when the process dies.
 """
 
 from collections import deque
 
 from geometry_msgs.msg import TwistStamped
+from kropbot_common.withdrawal import withdrawal_twist
 
 from kropbot_gateway.bridge import Bridge
 from kropbot_gateway.msgconv import import_message, msg_to_dict
@@ -54,6 +57,24 @@ class RosBridge(Bridge):
         msg.twist.linear.x = vote.linear_x
         msg.twist.angular.z = vote.angular_z
         self._vote_pubs[vote.topic].publish(msg)
+
+    def voter_left(self, voter_id, topic):
+        """Publish a withdrawal vote for ``voter_id`` on ``topic`` (server thread).
+
+        The all-NaN ``TwistStamped`` of :mod:`kropbot_common.withdrawal`, on the same publisher
+        as the voter's votes, so DDS delivers it after them (per-writer order, reliable). Does
+        nothing once the ROS context is shut down (then the vote node drops this gateway's votes
+        because its publisher is gone: QoS liveliness, doc/gateway.md).
+        """
+        pub = self._vote_pubs.get(topic)
+        if pub is None or not self._node.context.ok():
+            return
+        msg = TwistStamped()
+        msg.header.stamp = self._node.get_clock().now().to_msg()
+        msg.header.frame_id = voter_id
+        (msg.twist.linear.x, msg.twist.linear.y, msg.twist.linear.z), \
+            (msg.twist.angular.x, msg.twist.angular.y, msg.twist.angular.z) = withdrawal_twist()
+        pub.publish(msg)
 
     def subscribe(self, topic, type_name):
         """Queue the creation of ``topic``'s subscription for the executor thread."""

@@ -117,6 +117,19 @@ class PublishVote:
 
 
 @dataclass(frozen=True)
+class EndVote:
+    """End ``voter_id``'s vote on ``topic`` (resolved) now: its connection is gone.
+
+    The bridge turns it into a withdrawal (:meth:`kropbot_gateway.bridge.Bridge.voter_left`).
+    Clients cannot cause one except by closing their connection: :func:`sanitize_vote` refuses
+    the non-finite values a withdrawal vote is made of (:mod:`kropbot_common.withdrawal`).
+    """
+
+    topic: str
+    voter_id: str
+
+
+@dataclass(frozen=True)
 class Subscribe:
     """Start or update this client's subscription to ``topic`` (resolved name).
 
@@ -202,6 +215,7 @@ class Session:
 
     def __post_init__(self):
         self.advertised = {}  # resolved topic -> type
+        self.voted = set()  # resolved topics this connection published a vote on
         self.subscriptions = {}  # resolved topic -> {subscribe id: Subscribe}
         self._bucket = TokenBucket(self.limits.votes_per_second, self.limits.vote_burst,
                                    self.now)
@@ -236,6 +250,16 @@ class Session:
                 self._count('abuse_closed')
                 return [Close(1008, 'too many malformed or refused messages')]
         return actions
+
+    def closed(self):
+        """Return the :class:`EndVote` actions of the ended connection (clean close or not).
+
+        One per topic a vote of this connection was published on (none if it never voted), in
+        topic order; a second call returns none.
+        """
+        ends = [EndVote(topic, self.client_id) for topic in sorted(self.voted)]
+        self.voted.clear()
+        return ends
 
     def _handle(self, text, now):
         try:
@@ -313,6 +337,7 @@ class Session:
             self._last_warning = now
             return [Reply(status('warning', 'vote rate limit exceeded: vote dropped', op_id))]
         self._count('votes')
+        self.voted.add(topic)
         return [PublishVote(topic, self.client_id, linear_x, angular_z)]
 
     def _subscribe(self, request, op_id, now):

@@ -5,9 +5,10 @@ the rosbridge v2 subset exactly as the ``gateway`` node does (same server, same 
 the robot side is this process's stdin/stdout, one JSON object per line:
 
 - stdout: ``{"event": "listening", "address": A, "port": P}`` once bound, then
-  ``{"event": "vote", "topic", "voter_id", "linear_x", "angular_z"}`` per accepted vote and
-  ``{"event": "subscribe", "topic", "type"}`` / ``{"event": "unsubscribe", "topic"}`` when a
-  topic gets its first viewer or loses its last one;
+  ``{"event": "vote", "topic", "voter_id", "linear_x", "angular_z"}`` per accepted vote,
+  ``{"event": "left", "topic", "voter_id"}`` when a connection that voted ends (its vote ends
+  with it), and ``{"event": "subscribe", "topic", "type"}`` / ``{"event": "unsubscribe",
+  "topic"}`` when a topic gets its first viewer or loses its last one;
 - stdin: ``{"topic": "/crowd/status", "msg": {"data": "..."}}`` hands a message to that
   topic's viewers. End of input (or SIGINT/SIGTERM) stops the server (exit 0).
 
@@ -98,7 +99,9 @@ async def serve_stdio(config, stdin=None):
         on_vote=lambda v: _emit({'event': 'vote', 'topic': v.topic, 'voter_id': v.voter_id,
                                  'linear_x': v.linear_x, 'angular_z': v.angular_z}),
         on_subscription=lambda event, topic, type_name: _emit(
-            {'event': event, 'topic': topic, **({'type': type_name} if type_name else {})}))
+            {'event': event, 'topic': topic, **({'type': type_name} if type_name else {})}),
+        on_left=lambda voter_id, topic: _emit({'event': 'left', 'topic': topic,
+                                               'voter_id': voter_id}))
     server = GatewayServer(config, bridge, _StderrLog())
     await server.start()
     _emit({'event': 'listening', 'address': config.address, 'port': server.port})
