@@ -23,6 +23,7 @@ import time
 from geometry_msgs.msg import TwistStamped
 from kropbot_common.errors import StartupError
 from kropbot_common.ros import declare_parameters, run_node
+from kropbot_common.ros_liveliness import sender_qos
 from kropbot_common.withdrawal import withdrawal_twist
 from kropbot_gateway.keys import KeySpace
 from kropbot_gateway.relay_wire import WireError, decode_batch, encode_frame_fields
@@ -35,9 +36,9 @@ from kropbot_gateway import relay_auth, relay_config
 from kropbot_relay.config import PARAMETERS
 from kropbot_relay.link import APPLIED, RelayBook
 
-# Votes arrive in batches: a deep history so a burst is not overwritten before it is sent.
-VOTE_QOS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE,
-                      history=HistoryPolicy.KEEP_LAST)
+# Votes arrive in batches: a deep history so a burst is not overwritten before it is sent. A
+# sender's liveliness lease: if this node dies, the vote node drops the votes within its lease.
+VOTE_QOS = sender_qos(1000)
 STATUS_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
                         history=HistoryPolicy.KEEP_LAST)
 IMAGE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT,

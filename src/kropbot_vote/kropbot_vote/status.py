@@ -1,7 +1,8 @@
 """The ``crowd/status`` JSON object (pure, ROS-free)."""
 
 
-def status_dict(fused, *, strategy, operator, command, book, stamp, teleop_rejected=0):
+def status_dict(fused, *, strategy, operator, command, book, stamp, teleop_rejected=0,
+                senders_lost=0):
     """Build the ``crowd/status`` JSON object (contract keys plus extras).
 
     Args:
@@ -13,13 +14,16 @@ def status_dict(fused, *, strategy, operator, command, book, stamp, teleop_rejec
         book: the :class:`kropbot_vote.fusion.VoteBook` (limits, timeout and counters).
         stamp: publication time (s).
         teleop_rejected: count of non-finite operator commands.
+        senders_lost: count of liveliness losses of watched senders (``crowd/vote`` and
+            ``teleop/cmd_vel`` publishers, :mod:`kropbot_common.liveliness`).
 
     Returns:
         dict with the contract keys ``voters``, ``histogram``, ``command`` (``linear``,
         ``angular``), ``strategy``, ``operator``, ``max_linear``, ``max_angular``, ``stamp`` and
         the extras ``vote_timeout``, ``stop_threshold``, ``max_voters``, ``winner``,
-        ``accepted`` (votes accepted since start), ``rejected`` (per reason), ``clamped`` and
-        ``teleop_rejected``.
+        ``accepted`` (votes accepted since start), ``rejected`` (per reason), ``clamped``,
+        ``withdrawn`` (votes ended early: their sender withdrew them or was lost),
+        ``teleop_rejected`` and ``senders_lost``.
 
     """
     return {
@@ -38,5 +42,7 @@ def status_dict(fused, *, strategy, operator, command, book, stamp, teleop_rejec
         'accepted': book.accepted,
         'rejected': dict(book.rejected),
         'clamped': book.clamped,
+        'withdrawn': book.withdrawn,
         'teleop_rejected': teleop_rejected,
+        'senders_lost': senders_lost,
     }

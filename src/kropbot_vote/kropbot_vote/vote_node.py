@@ -3,8 +3,13 @@
 A thin rclpy wrapper around the pure core (:mod:`kropbot_vote.fusion`, :mod:`.teleop`,
 :mod:`.status`): it declares the parameters (:data:`kropbot_vote.params.PARAMETERS`), stamps
 each vote's arrival with the monotonic clock (never the untrusted header stamp), and runs two
-timers (``rate`` for ``cmd_vel``, ``status_rate`` for ``crowd/status``). Topics, parameters
-and the status JSON: the package README. Layout follows ros2/demos demo_nodes_py ``talker``.
+timers (``rate`` for ``cmd_vel``, ``status_rate`` for ``crowd/status``). Votes end with their
+sender: a withdrawal vote (:mod:`kropbot_common.withdrawal`) ends one voter's vote, and the loss
+of a liveliness-offering sender of ``crowd/vote`` / ``teleop/cmd_vel``
+(:class:`kropbot_common.ros_liveliness.LivelinessWatch`) ends every vote / the operator
+override; either way the next ``cmd_vel`` tick also publishes ``crowd/status``, so ``voters``
+follows within one control period. Topics, parameters and the status JSON: the package README.
+Layout follows ros2/demos demo_nodes_py ``talker``.
 """
 
 import json
@@ -13,6 +18,7 @@ import time
 
 from geometry_msgs.msg import Twist, TwistStamped
 from kropbot_common.ros import declare_parameters, run_node, set_parameters_callback
+from kropbot_common.ros_liveliness import LivelinessWatch
 from kropbot_common.throttled_log import ThrottledLog
 from kropbot_common.withdrawal import is_withdrawal
 from rclpy.executors import SingleThreadedExecutor
@@ -56,19 +62,30 @@ class VoteNode(Node):
         self._fused = None
         self._command = (0.0, 0.0)
         self._operator = False
+        self._status_due = False  # voters left: publish crowd/status with the next cmd_vel
+        self._senders_lost = 0
         self.add_on_set_parameters_callback(set_parameters_callback(PARAMETERS, self._apply))
 
         self._cmd_pub = self.create_publisher(Twist, 'cmd_vel', CMD_VEL_QOS)
         self._status_pub = self.create_publisher(String, 'crowd/status', STATUS_QOS)
-        self.create_subscription(TwistStamped, 'crowd/vote', self._on_vote, VOTE_QOS)
-        self.create_subscription(Twist, 'teleop/cmd_vel', self._on_teleop, TELEOP_QOS)
+        votes = self.create_subscription(TwistStamped, 'crowd/vote', self._on_vote, VOTE_QOS)
+        teleop = self.create_subscription(Twist, 'teleop/cmd_vel', self._on_teleop, TELEOP_QOS)
+        if values['liveliness_lease'] > 0.0:
+            self._watch = LivelinessWatch(self, values['liveliness_lease'])
+            self._watch.watch(TwistStamped, votes.topic_name, self._on_vote_sender_lost,
+                              self._incompatible_logger(votes.topic_name, 'vote_timeout'))
+            self._watch.watch(Twist, teleop.topic_name, self._on_teleop_sender_lost,
+                              self._incompatible_logger(teleop.topic_name, 'teleop_timeout'))
         self.create_timer(1.0 / values['rate'], self._on_cmd_timer)
         self.create_timer(1.0 / values['status_rate'], self._on_status_timer)
         self.get_logger().info(
             f"fusing crowd/vote with strategy '{self._strategy}' into cmd_vel at "
             f"{values['rate']} Hz (limits {values['max_linear']} m/s, "
-            f"{values['max_angular']} rad/s, vote_timeout {values['vote_timeout']} s)")
+            f"{values['max_angular']} rad/s, vote_timeout {values['vote_timeout']} s, "
+            + (f"senders' liveliness lease {values['liveliness_lease']} s)"
+               if self._watch else 'no liveliness watch)'))
 
+    _watch = None  # set in __init__; destroy_node may run after a failed start
     _now = staticmethod(time.monotonic)  # the steady clock, s (cheap: called per vote)
 
     def _on_vote(self, msg):
@@ -79,7 +96,8 @@ class VoteNode(Node):
         if tw.linear.x != tw.linear.x and is_withdrawal(
                 (tw.linear.x, tw.linear.y, tw.linear.z), (tw.angular.x, tw.angular.y,
                                                           tw.angular.z)):
-            self._book.withdraw(voter)
+            if self._book.withdraw(voter):
+                self._status_due = True
             return
         now = self._now()
         reason = self._book.add(voter, msg.twist.linear.x, msg.twist.angular.z, now)
@@ -94,6 +112,32 @@ class VoteNode(Node):
             self.get_logger().warning('rejected non-finite teleop/cmd_vel',
                                       throttle_duration_sec=5.0)
 
+    def _on_vote_sender_lost(self):
+        """Drop every vote: a watched ``crowd/vote`` publisher died or left (see liveliness)."""
+        self._senders_lost += 1
+        dropped = self._book.clear()
+        self._status_due = True
+        self.get_logger().warning(
+            f'a sender of crowd/vote is gone (liveliness lost): dropped all {dropped} votes; '
+            'voters of the other senders count again with their next vote')
+
+    def _on_teleop_sender_lost(self):
+        """End the operator override: a watched ``teleop/cmd_vel`` publisher died or left."""
+        self._senders_lost += 1
+        if self._teleop.end():
+            self._status_due = True
+            self.get_logger().warning('a sender of teleop/cmd_vel is gone (liveliness lost): '
+                                      'operator override ended')
+
+    def _incompatible_logger(self, topic, timeout_name):
+        def log(info):
+            if info.total_count_change > 0:
+                self.get_logger().info(
+                    f'{info.total_count_change} publisher(s) of {topic} offer no liveliness '
+                    f'lease <= {self._watch.lease} s: their messages count, but end by '
+                    f'{timeout_name} only if the publisher dies (see Sender liveliness)')
+        return log
+
     def _on_cmd_timer(self):
         now = self._now()
         self._fused = self._book.fuse(now, self._strategy)
@@ -103,15 +147,22 @@ class VoteNode(Node):
         msg = Twist()
         msg.linear.x, msg.angular.z = self._command
         self._cmd_pub.publish(msg)
+        if self._status_due:  # voters left since the last status: tell the page now
+            self._publish_status()
 
     def _on_status_timer(self):
         self._book.purge(self._now())  # keep stale voters from occupying capacity
         if self._fused is None:
             self._on_cmd_timer()
+        self._publish_status()
+
+    def _publish_status(self):
+        self._status_due = False
         status = status_dict(self._fused, strategy=self._strategy, operator=self._operator,
                              command=self._command, book=self._book,
                              stamp=self.get_clock().now().nanoseconds * 1e-9,
-                             teleop_rejected=self._teleop.rejected)
+                             teleop_rejected=self._teleop.rejected,
+                             senders_lost=self._senders_lost)
         self._status_pub.publish(String(data=json.dumps(status)))
 
     def _apply(self, changes):
@@ -127,6 +178,12 @@ class VoteNode(Node):
                 self._book.stop_threshold = value
             self.get_logger().info(f'{name} set to {value!r}')
         return None
+
+    def destroy_node(self):
+        """Destroy the liveliness watch (its helper node), then the node."""
+        if self._watch is not None:
+            self._watch.destroy()
+        return super().destroy_node()
 
     def make_executor(self):
         """Return the executor named by the ``executor`` parameter (for ``run_node``).
