@@ -54,6 +54,7 @@ const camera = createCamera({ img: $('camera'), placeholder: $('no-video'), age:
 const status = createStatusPanel({
   drivers: $('drivers'),
   operator: $('operator'),
+  offline: $('robot-offline'),
   strategy: $('strategy'),
   histogram: $('histogram'),
   arrow: $('command-arrow'),

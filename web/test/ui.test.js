@@ -148,10 +148,11 @@ describe('gamepad', () => {
 describe('status panel', () => {
   function setup() {
     const els = {
-      drivers: el('span'), operator: el(), strategy: el(), histogram: el('ul'),
+      drivers: el('span'), operator: el(), offline: el(), strategy: el(), histogram: el('ul'),
       arrow: svg('svg'), arrowLine: svg('line'), arrowHead: svg('polygon'), commandText: el(),
     };
     els.operator.hidden = true;
+    els.offline.hidden = true;
     const limits = [];
     const panel = createStatusPanel(els, { onLimits: (l) => limits.push(l) });
     return { els, panel, limits };
@@ -186,6 +187,17 @@ describe('status panel', () => {
     expect(els.commandText.textContent).toBe('forward — 0.30 m/s, 0.00 rad/s');
     expect(els.arrow.getAttribute('aria-label')).toBe('fused command: forward — 0.30 m/s, 0.00 rad/s');
     expect(limits).toEqual([{ maxLinear: 0.3, maxAngular: 1.5 }]);
+  });
+
+  it('shows "robot offline" while a relay gateway says so, and hides it when back', () => {
+    const { els, panel } = setup();
+    panel.render({ voters: 2, robot: 'online' });
+    expect(els.offline.hidden).toBe(true);
+    panel.render({ voters: 0, robot: 'offline', command: { linear: 0, angular: 0 } });
+    expect(els.offline.hidden).toBe(false);
+    expect(els.drivers.textContent).toBe('0');
+    panel.render({ voters: 1, robot: 'online' });
+    expect(els.offline.hidden).toBe(true);
   });
 
   it('ignores an unparsable status and counts only rendered ones', () => {

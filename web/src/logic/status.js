@@ -75,7 +75,9 @@ export function commandArrow(linear, angular, limits) {
  * @returns {{voters: number, bars: Array<{name: string, count: number, fraction: number}>,
  *   command: {linear: number, angular: number}, bin: string,
  *   arrow: ReturnType<typeof commandArrow>, operator: boolean, strategy: string,
- *   limits: {maxLinear: number, maxAngular: number}, stamp: number|null}}
+ *   limits: {maxLinear: number, maxAngular: number}, stamp: number|null,
+ *   robotOffline: boolean}} robotOffline: a relay gateway says the robot is unreachable
+ *   (`"robot": "offline"`, docs/DEPLOY.md); its votes are dropped until the robot is back
  */
 export function statusView(status) {
   const s = status ?? {};
@@ -98,6 +100,7 @@ export function statusView(status) {
     strategy: typeof s.strategy === 'string' ? s.strategy : '',
     limits,
     stamp: typeof s.stamp === 'number' && Number.isFinite(s.stamp) ? s.stamp : null,
+    robotOffline: s.robot === 'offline',
   };
 }
 

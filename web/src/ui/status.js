@@ -1,6 +1,6 @@
 /**
- * The crowd panel: drivers count, operator banner, fusion strategy, the command arrow and text,
- * and the per-direction histogram, rendered from crowd/status.
+ * The crowd panel: drivers count, operator banner, "robot offline" banner, fusion strategy, the
+ * command arrow and text, and the per-direction histogram, rendered from crowd/status.
  */
 import { arrowShape } from '../logic/arrow.js';
 import { BIN_NAMES, BUTTONS } from '../logic/commands.js';
@@ -12,9 +12,10 @@ const GLYPHS = Object.fromEntries(BUTTONS.map((b) => [b.name, b.glyph]));
 /**
  * Build the histogram rows (one `hist-<bin>` per BIN_NAMES entry) and return the renderer.
  *
- * @param {{drivers: HTMLElement, operator: HTMLElement, strategy: HTMLElement,
- *   histogram: HTMLElement, arrow: SVGElement, arrowLine: SVGLineElement,
- *   arrowHead: SVGPolygonElement, commandText: HTMLElement}} els
+ * @param {{drivers: HTMLElement, operator: HTMLElement, offline?: HTMLElement,
+ *   strategy: HTMLElement, histogram: HTMLElement, arrow: SVGElement,
+ *   arrowLine: SVGLineElement, arrowHead: SVGPolygonElement, commandText: HTMLElement}} els -
+ *   `offline` (optional) is shown while a relay gateway reports the robot offline
  * @param {{onLimits?: (limits: {maxLinear: number, maxAngular: number}) => void}} [callbacks] -
  *   called on every rendered status with its speed limits (m/s, rad/s)
  * @returns {{render: (status: object|null) => void}} render(parsed crowd/status); null is ignored
@@ -63,6 +64,7 @@ export function createStatusPanel(els, { onLimits = () => {} } = {}) {
       els.drivers.dataset.updates = String(updates);
       els.drivers.textContent = String(view.voters);
       els.operator.hidden = !view.operator;
+      if (els.offline) els.offline.hidden = !view.robotOffline;
       els.strategy.textContent = view.strategy ? `strategy: ${view.strategy}` : '';
       renderBars(view.bars);
       renderCommand(view);
