@@ -4,9 +4,10 @@
   ``cmd_vel`` and ``voters`` within 0.2 s, and is never counted as a "stop" vote.
 - ``kill -9`` of the gateway while two voters drive: ``cmd_vel`` zero within 0.6 s (QoS
   liveliness; the vote timeout is 3 s, so nothing else can do it).
-- Any sender: a ROS process publishing with the senders' QoS is killed -> every vote drops
-  within 0.6 s, and a default-QoS publisher (as ``ros2 topic pub``) still votes, before and
-  after (it is not watched: its vote ends by ``vote_timeout``).
+- Any sender: a ROS process that declared itself a sender (presence topic with a liveliness
+  lease, as the gateway and relay_link do) is killed -> every vote drops within 0.6 s, and a
+  default-QoS publisher (as ``ros2 topic pub``) still votes, before and after (it is not
+  watched: its vote ends by ``vote_timeout``).
 - ``kill -9`` of a teleop publisher: the operator override ends within 0.6 s (``teleop_timeout``
   raised to 2 s, so only liveliness can end it that fast).
 
@@ -170,14 +171,15 @@ def test_any_sender_that_dies_drops_the_votes_and_default_qos_still_votes(
         start_node, ros, wait_for, tmp_path):
     cmd = ros.collect(Twist, 'cmd_vel')
     status = ros.collect(String, 'crowd/status')
-    vote = start_node('kropbot_vote', 'vote_node', 'vote', params={'vote_timeout': 1.0})
+    start_node('kropbot_vote', 'vote_node', 'vote', params={'vote_timeout': 1.0})
     plain = start_sender('vote', tmp_path / 'plain.log', qos='default', voter='tool',
                          linear=0.3)
     watched = start_sender('vote', tmp_path / 'watched.log', voter='bot', linear=-0.1)
     try:
         wait_for(lambda: cmd and close_to(cmd[-1][1], 0.1, 0.0), 20,
                  message='cmd_vel = mean of the default-QoS and the watched sender')
-        wait_for(lambda: status_of(status[-1][1])['voters'] == 2, 2, message='2 voters')
+        wait_for(lambda: status and status_of(status[-1][1])['voters'] == 2, 2,
+                 message='2 voters')
         killed = time.monotonic()
         watched.kill()
         t_drop = wait_for(lambda: first_after(cmd, killed, lambda m: close_to(m, 0.3, 0.0)), 5,
@@ -186,7 +188,6 @@ def test_any_sender_that_dies_drops_the_votes_and_default_qos_still_votes(
         assert t_drop - killed <= DEATH_BOUND
         # the default-QoS sender is not watched: it kept voting (20 Hz) and counts again
         wait_for(lambda: status_of(status[-1][1])['voters'] == 1, 2, message='1 voter left')
-        assert 'offer no liveliness lease' in vote.log()  # the unwatched sender is reported
         killed = time.monotonic()
         plain.kill()  # not watched: its vote ends by vote_timeout (1 s here)
         t_end = wait_for(lambda: first_after(cmd, killed, lambda m: close_to(m, 0.0, 0.0)), 5,

@@ -3,9 +3,10 @@
 ``python -m kropbot_testing.sender vote|teleop [--qos sender|default] [--linear V]
 [--angular W] [--rate HZ] [--voter ID]`` publishes a ``geometry_msgs/TwistStamped`` vote on
 ``crowd/vote`` (``header.frame_id`` = ``--voter``) or a ``geometry_msgs/Twist`` on
-``teleop/cmd_vel`` at ``--rate`` Hz until killed. ``--qos sender`` (default) uses the senders'
-QoS with liveliness (``kropbot_common.ros_liveliness.sender_qos``, as the gateway and
-``relay_link``); ``--qos default`` a plain ``QoSProfile(depth=10)`` (as ``ros2 topic pub``).
+``teleop/cmd_vel`` at ``--rate`` Hz until killed, with a plain ``QoSProfile(depth=10)`` (as
+``ros2 topic pub``). ``--qos sender`` (default) also declares it a sender
+(``kropbot_common.ros_liveliness.declare_sender``, as the gateway and ``relay_link`` do), so its
+commands end when it dies; ``--qos default`` does not.
 It prints one line ``publishing`` once the first message is out, then nothing.
 """
 
@@ -59,13 +60,13 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     from geometry_msgs.msg import Twist, TwistStamped
-    from kropbot_common.ros_liveliness import sender_qos
+    from kropbot_common.ros_liveliness import declare_sender
     import rclpy
     from rclpy.qos import QoSProfile
 
     rclpy.init()
     node = rclpy.create_node(f'test_sender_{args.kind}')
-    qos = sender_qos(10) if args.qos == 'sender' else QoSProfile(depth=10)
+    qos = QoSProfile(depth=10)
     if args.kind == 'vote':
         pub = node.create_publisher(TwistStamped, 'crowd/vote', qos)
         msg = TwistStamped()
@@ -75,6 +76,8 @@ def main(argv=None):
         pub = node.create_publisher(Twist, 'teleop/cmd_vel', qos)
         msg = twist = Twist()
     twist.linear.x, twist.angular.z = args.linear, args.angular
+    if args.qos == 'sender':
+        presence = declare_sender(node, pub.topic_name)  # noqa: F841 - kept alive
     first = True
     try:
         while rclpy.ok():

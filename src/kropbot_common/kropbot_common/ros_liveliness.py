@@ -1,14 +1,12 @@
-"""The ROS side of :mod:`kropbot_common.liveliness`: the senders' QoS and the vote node's watch.
+"""The ROS side of :mod:`kropbot_common.liveliness`: sender presence and the vote node's watch.
 
 Imports rclpy (node modules only). Uses only rclpy APIs present in both Jazzy and Kilted:
-``QoSProfile`` liveliness fields, ``SubscriptionEventCallbacks(liveliness=,
-incompatible_qos=)``, ``Subscription.event_handlers`` and ``Node.add_waitable`` /
-``remove_waitable``.
+``QoSProfile`` liveliness fields, ``SubscriptionEventCallbacks(liveliness=, incompatible_qos=)``,
+``Publisher.topic_name`` / ``Subscription.topic_name``.
 """
 
 from rclpy.duration import Duration
 from rclpy.event_handler import SubscriptionEventCallbacks
-from rclpy.node import Node
 from rclpy.qos import (
     DurabilityPolicy,
     HistoryPolicy,
@@ -16,108 +14,73 @@ from rclpy.qos import (
     QoSProfile,
     ReliabilityPolicy,
 )
+from std_msgs.msg import Empty
 
-from kropbot_common.liveliness import SENDER_LEASE, senders_lost
-
-
-def sender_qos(depth):
-    """Return the QoS of a command *sender* (a ``crowd/vote`` or ``teleop/cmd_vel`` publisher).
-
-    RELIABLE, VOLATILE, KEEP_LAST ``depth`` (the shared conventions) plus liveliness
-    ``AUTOMATIC`` with a lease of :data:`~kropbot_common.liveliness.SENDER_LEASE` s, so the vote
-    node's :class:`LivelinessWatch` notices within its lease when the sender's process dies. Any
-    subscription that requests no lease (the default) matches it, as before.
-    """
-    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=depth,
-                      reliability=ReliabilityPolicy.RELIABLE,
-                      durability=DurabilityPolicy.VOLATILE,
-                      liveliness=LivelinessPolicy.AUTOMATIC,
-                      liveliness_lease_duration=Duration(seconds=SENDER_LEASE))
+from kropbot_common.liveliness import SENDER_LEASE, presence_topic, senders_lost
 
 
-def watch_qos(lease):
-    """Return the QoS of a watch subscription: liveliness AUTOMATIC, ``lease`` s requested.
-
-    BEST_EFFORT (matches reliable and best-effort senders, and sends no acknowledgements) and
-    KEEP_LAST 1: the watch never takes its samples, they only overwrite one slot.
-    """
-    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
-                      reliability=ReliabilityPolicy.BEST_EFFORT,
+def _liveliness_qos(reliability, lease):
+    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=reliability,
                       durability=DurabilityPolicy.VOLATILE,
                       liveliness=LivelinessPolicy.AUTOMATIC,
                       liveliness_lease_duration=Duration(seconds=lease))
 
 
-class LivelinessWatch:
-    """Report the loss of a topic's liveliness-offering publishers, at no cost per message.
+#: QoS of a sender's presence publisher: liveliness AUTOMATIC, lease ``SENDER_LEASE``.
+PRESENCE_QOS = _liveliness_qos(ReliabilityPolicy.RELIABLE, SENDER_LEASE)
 
-    Each watched topic gets a subscription requesting :func:`watch_qos`; it is made on a helper
-    node ``<node name>_liveliness`` that no executor spins, so its samples are never taken
-    (no callback, no deserialisation: the per-message cost stays in the middleware's receive
-    thread), while its liveliness and incompatible-QoS event handlers are moved onto ``node``
-    and run on ``node``'s executor like any other callback. The helper node takes no command-
-    line arguments (no remapping: it is given the resolved topic name), has no parameter
-    services and no rosout publisher.
+
+def declare_sender(node, command_topic):
+    """Declare ``node`` a sender of ``command_topic``: its commands end when it dies.
+
+    Creates the presence publisher (``std_msgs/msg/Empty`` on
+    :func:`~kropbot_common.liveliness.presence_topic` of ``command_topic``, QoS
+    :data:`PRESENCE_QOS`), which is never published on; keep it as long as the commands'
+    publisher.
+
+    Args:
+        node: the ``rclpy.node.Node`` that publishes the commands.
+        command_topic: the *resolved* command topic, e.g. ``publisher.topic_name``.
+
+    Returns:
+        the presence publisher.
+
+    """
+    return node.create_publisher(Empty, presence_topic(command_topic), PRESENCE_QOS)
+
+
+def watch_qos(lease):
+    """Return the QoS of a watch subscription: liveliness AUTOMATIC, ``lease`` s requested.
+
+    BEST_EFFORT, so it also matches a best-effort presence publisher; nothing is ever published
+    on a presence topic anyway.
+    """
+    return _liveliness_qos(ReliabilityPolicy.BEST_EFFORT, lease)
+
+
+def watch_senders(node, command_topic, lease, on_lost, on_incompatible=None):
+    """Watch the senders of ``command_topic`` (their presence topic); return the subscription.
 
     Args:
         node: the ``rclpy.node.Node`` whose executor runs the callbacks.
-        lease: requested liveliness lease (s) of every watch; publishers offering a longer one
-            (or none, the default) are not watched: they get an incompatible-QoS event.
+        command_topic: the *resolved* command topic, e.g. ``subscription.topic_name``.
+        lease: requested liveliness lease, s; a sender offering a longer one is not watched.
+        on_lost: called with no argument each time a watched sender is lost
+            (:func:`~kropbot_common.liveliness.senders_lost`).
+        on_incompatible: optional, called with the rclpy incompatible-QoS info when a presence
+            publisher offers no lease <= ``lease`` (a misconfiguration: that sender is not
+            watched); None keeps rclpy's default warning.
 
     """
+    def on_liveliness(info):
+        if senders_lost(info.alive_count_change):
+            on_lost()
 
-    def __init__(self, node, lease):
-        self._node = node
-        self.lease = float(lease)
-        self._helper = Node(f'{node.get_name()}_liveliness', namespace=node.get_namespace(),
-                            context=node.context, use_global_arguments=False,
-                            start_parameter_services=False, enable_rosout=False)
-        self._handlers = []
-
-    def watch(self, msg_type, topic, on_lost, on_incompatible=None):
-        """Watch the publishers of ``topic`` (a resolved name, e.g. ``sub.topic_name``).
-
-        Args:
-            msg_type: the topic's message class.
-            topic: the fully qualified topic name.
-            on_lost: called with no argument (on ``node``'s executor) each time a watched
-                publisher is lost (:func:`~kropbot_common.liveliness.senders_lost`).
-            on_incompatible: optional, called with the rclpy incompatible-QoS info (its
-                ``total_count_change`` > 0: a publisher offers no lease <= ``lease``, e.g. a
-                default one; that is expected, its messages reach the data subscription). When
-                None such publishers are ignored (rclpy's default callback would warn "No
-                messages will be received from it", which is not true of the node).
-
-        """
-        def on_liveliness(info):
-            if senders_lost(info.alive_count_change):
-                on_lost()
-
-        events = SubscriptionEventCallbacks(liveliness=on_liveliness,
-                                            incompatible_qos=on_incompatible or _ignore)
-        sub = self._helper.create_subscription(msg_type, topic, _never_called,
-                                               watch_qos(self.lease), event_callbacks=events,
-                                               raw=True)
-        for handler in sub.event_handlers:
-            self._helper.remove_waitable(handler)
-            self._node.add_waitable(handler)
-            self._handlers.append(handler)
-        return sub
-
-    def destroy(self):
-        """Give the event handlers back to the helper node and destroy it (idempotent)."""
-        for handler in self._handlers:
-            self._node.remove_waitable(handler)
-            self._helper.add_waitable(handler)  # destroy_subscription removes them from there
-        self._handlers = []
-        if self._helper is not None:
-            self._helper.destroy_node()
-            self._helper = None
+    events = SubscriptionEventCallbacks(liveliness=on_liveliness,
+                                        incompatible_qos=on_incompatible)
+    return node.create_subscription(Empty, presence_topic(command_topic), _never_called,
+                                    watch_qos(lease), event_callbacks=events)
 
 
 def _never_called(_msg):
-    """Do nothing: the callback of the watch subscriptions, whose node no executor spins."""
-
-
-def _ignore(_info):
-    """Do nothing with an incompatible-QoS event."""
+    """Do nothing: nobody publishes on a presence topic."""

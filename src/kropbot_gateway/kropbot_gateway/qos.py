@@ -1,19 +1,18 @@
 """QoS profiles of the gateway's ROS topics, named in one place (ROS side only: imports rclpy).
 
 - :data:`VOTE_QOS`: the vote publishers (``crowd/vote``): reliable, keep last 100, so a burst
-  of votes is not dropped between the gateway and the vote node; liveliness AUTOMATIC with the
-  senders' lease (``kropbot_common.ros_liveliness.sender_qos``), so the vote node drops the
-  votes within its ``liveliness_lease`` when this process dies.
+  of votes is not dropped between the gateway and the vote node. (The gateway's liveliness is on
+  its presence publisher, ``kropbot_common.ros_liveliness.declare_sender``, not here.)
 - :data:`STATUS_QOS`: subscriptions for viewers of small state topics (``crowd/status``):
   reliable, keep last 10.
 - :data:`IMAGE_QOS`: subscriptions for viewers of images: best effort, keep last 1 (newest
   frame only; a best-effort reader matches the camera's reliable writer).
 """
 
-from kropbot_common.ros_liveliness import sender_qos
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
-VOTE_QOS = sender_qos(100)
+VOTE_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
+                      history=HistoryPolicy.KEEP_LAST)
 STATUS_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
                         history=HistoryPolicy.KEEP_LAST)
 IMAGE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT,

@@ -7,14 +7,15 @@ published straight from the server thread on publishers made at start-up (rclpy 
 thread-safe and a KEEP_LAST writer does not block), without an executor round trip per vote
 (that round trip was about half of the gateway's CPU per vote, bench/crowd_latency.py).
 Received messages are converted to plain dicts (:mod:`kropbot_gateway.msgconv`) and handed to
-the server's ``deliver``. The vote publishers offer QoS liveliness
-(:data:`kropbot_gateway.qos.VOTE_QOS`), so the vote node drops this gateway's votes within its
-lease when the process dies.
+the server's ``deliver``. Each vote topic also gets the gateway's presence publisher
+(``kropbot_common.ros_liveliness.declare_sender``), so the vote node drops the votes within its
+``liveliness_lease`` when this process dies.
 """
 
 from collections import deque
 
 from geometry_msgs.msg import TwistStamped
+from kropbot_common.ros_liveliness import declare_sender
 from kropbot_common.withdrawal import withdrawal_twist
 
 from kropbot_gateway.bridge import Bridge
@@ -39,6 +40,9 @@ class RosBridge(Bridge):
         self._guard = node.create_guard_condition(self._drain)
         self._vote_pubs = {topic: node.create_publisher(TwistStamped, topic, VOTE_QOS)
                            for topic in vote_topics}  # made up front: DDS discovery is done early
+        # votes end with their sender: the vote node watches these (QoS liveliness)
+        self._presence = [declare_sender(node, pub.topic_name)
+                          for pub in self._vote_pubs.values()]
         self._viewer_subs = {}
 
     def attach(self, deliver):

@@ -23,7 +23,7 @@ import time
 from geometry_msgs.msg import TwistStamped
 from kropbot_common.errors import StartupError
 from kropbot_common.ros import declare_parameters, run_node
-from kropbot_common.ros_liveliness import sender_qos
+from kropbot_common.ros_liveliness import declare_sender
 from kropbot_common.withdrawal import withdrawal_twist
 from kropbot_gateway.keys import KeySpace
 from kropbot_gateway.relay_wire import WireError, decode_batch, encode_frame_fields
@@ -36,9 +36,9 @@ from kropbot_gateway import relay_auth, relay_config
 from kropbot_relay.config import PARAMETERS
 from kropbot_relay.link import APPLIED, RelayBook
 
-# Votes arrive in batches: a deep history so a burst is not overwritten before it is sent. A
-# sender's liveliness lease: if this node dies, the vote node drops the votes within its lease.
-VOTE_QOS = sender_qos(1000)
+# Votes arrive in batches: a deep history so a burst is not overwritten before it is sent.
+VOTE_QOS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE,
+                      history=HistoryPolicy.KEEP_LAST)
 STATUS_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
                         history=HistoryPolicy.KEEP_LAST)
 IMAGE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT,
@@ -78,6 +78,8 @@ class RelayLinkNode(Node):
         self.stats = {'frames': 0, 'statuses': 0, 'batches': 0, 'votes': 0, 'withdrawals': 0,
                       'bad_batches': 0, 'late': 0, 'duplicate': 0}
         self._vote_pub = self.create_publisher(TwistStamped, 'crowd/vote', VOTE_QOS)
+        # if this node dies, the vote node drops the votes within its liveliness lease
+        self._presence = declare_sender(self, self._vote_pub.topic_name)
         self.create_subscription(CompressedImage, 'camera/image_raw/compressed', self._on_frame,
                                  IMAGE_QOS)
         self.create_subscription(String, 'crowd/status', self._on_status, STATUS_QOS)

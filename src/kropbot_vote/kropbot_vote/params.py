@@ -33,10 +33,10 @@ PARAMETERS = (
           1, 1000000),
     Param('stop_threshold', 0.2, 'normalised vote magnitude below which a vote bins as `stop`',
           '', 0.0, 1.0, read_only=False),
-    Param('liveliness_lease', WATCH_LEASE, 'liveliness lease requested from the senders of '
-          '`crowd/vote` and `teleop/cmd_vel`: when one that offers a lease this short or shorter '
-          'dies, every vote is dropped (or the override ends) within it; 0 = no watch (see '
-          'Sender liveliness)', 's', 0.0, 10.0),
+    Param('liveliness_lease', WATCH_LEASE, 'liveliness lease requested from the declared '
+          'senders of `crowd/vote` and `teleop/cmd_vel` (their presence topics `<topic>/alive`): '
+          'when one dies, every vote is dropped (or the override ends) within it; 0 = not watched '
+          '(see Sender liveliness)', 's', 0.0, 10.0),
     Param('executor', 'events', 'rclpy executor: `events` (EventsExecutor where rclpy has it, '
           'about a third of the CPU per vote) or `single` (SingleThreadedExecutor)',
           choices=EXECUTORS),

@@ -5,11 +5,11 @@ A thin rclpy wrapper around the pure core (:mod:`kropbot_vote.fusion`, :mod:`.te
 each vote's arrival with the monotonic clock (never the untrusted header stamp), and runs two
 timers (``rate`` for ``cmd_vel``, ``status_rate`` for ``crowd/status``). Votes end with their
 sender: a withdrawal vote (:mod:`kropbot_common.withdrawal`) ends one voter's vote, and the loss
-of a liveliness-offering sender of ``crowd/vote`` / ``teleop/cmd_vel``
-(:class:`kropbot_common.ros_liveliness.LivelinessWatch`) ends every vote / the operator
-override; either way the next ``cmd_vel`` tick also publishes ``crowd/status``, so ``voters``
-follows within one control period. Topics, parameters and the status JSON: the package README.
-Layout follows ros2/demos demo_nodes_py ``talker``.
+of a declared sender of ``crowd/vote`` / ``teleop/cmd_vel`` (QoS liveliness on its presence
+topic, :mod:`kropbot_common.liveliness`) ends every vote / the operator override; either way the
+next ``cmd_vel`` tick also publishes ``crowd/status``, so ``voters`` follows within one control
+period. Topics, parameters and the status JSON: the package README. Layout follows ros2/demos
+demo_nodes_py ``talker``.
 """
 
 import json
@@ -18,7 +18,7 @@ import time
 
 from geometry_msgs.msg import Twist, TwistStamped
 from kropbot_common.ros import declare_parameters, run_node, set_parameters_callback
-from kropbot_common.ros_liveliness import LivelinessWatch
+from kropbot_common.ros_liveliness import watch_senders
 from kropbot_common.throttled_log import ThrottledLog
 from kropbot_common.withdrawal import is_withdrawal
 from rclpy.executors import SingleThreadedExecutor
@@ -64,28 +64,25 @@ class VoteNode(Node):
         self._operator = False
         self._status_due = False  # voters left: publish crowd/status with the next cmd_vel
         self._senders_lost = 0
+        lease = values['liveliness_lease']
         self.add_on_set_parameters_callback(set_parameters_callback(PARAMETERS, self._apply))
 
         self._cmd_pub = self.create_publisher(Twist, 'cmd_vel', CMD_VEL_QOS)
         self._status_pub = self.create_publisher(String, 'crowd/status', STATUS_QOS)
         votes = self.create_subscription(TwistStamped, 'crowd/vote', self._on_vote, VOTE_QOS)
         teleop = self.create_subscription(Twist, 'teleop/cmd_vel', self._on_teleop, TELEOP_QOS)
-        if values['liveliness_lease'] > 0.0:
-            self._watch = LivelinessWatch(self, values['liveliness_lease'])
-            self._watch.watch(TwistStamped, votes.topic_name, self._on_vote_sender_lost,
-                              self._incompatible_logger(votes.topic_name, 'vote_timeout'))
-            self._watch.watch(Twist, teleop.topic_name, self._on_teleop_sender_lost,
-                              self._incompatible_logger(teleop.topic_name, 'teleop_timeout'))
+        if lease > 0.0:  # the senders' presence topics (crowd/vote/alive, teleop/cmd_vel/alive)
+            watch_senders(self, votes.topic_name, lease, self._on_vote_sender_lost)
+            watch_senders(self, teleop.topic_name, lease, self._on_teleop_sender_lost)
         self.create_timer(1.0 / values['rate'], self._on_cmd_timer)
         self.create_timer(1.0 / values['status_rate'], self._on_status_timer)
         self.get_logger().info(
             f"fusing crowd/vote with strategy '{self._strategy}' into cmd_vel at "
             f"{values['rate']} Hz (limits {values['max_linear']} m/s, "
             f"{values['max_angular']} rad/s, vote_timeout {values['vote_timeout']} s, "
-            + (f"senders' liveliness lease {values['liveliness_lease']} s)"
-               if self._watch else 'no liveliness watch)'))
+            + (f"senders' liveliness lease {lease} s)" if lease > 0.0
+               else 'senders not watched)'))
 
-    _watch = None  # set in __init__; destroy_node may run after a failed start
     _now = staticmethod(time.monotonic)  # the steady clock, s (cheap: called per vote)
 
     def _on_vote(self, msg):
@@ -129,15 +126,6 @@ class VoteNode(Node):
             self.get_logger().warning('a sender of teleop/cmd_vel is gone (liveliness lost): '
                                       'operator override ended')
 
-    def _incompatible_logger(self, topic, timeout_name):
-        def log(info):
-            if info.total_count_change > 0:
-                self.get_logger().info(
-                    f'{info.total_count_change} publisher(s) of {topic} offer no liveliness '
-                    f'lease <= {self._watch.lease} s: their messages count, but end by '
-                    f'{timeout_name} only if the publisher dies (see Sender liveliness)')
-        return log
-
     def _on_cmd_timer(self):
         now = self._now()
         self._fused = self._book.fuse(now, self._strategy)
@@ -178,12 +166,6 @@ class VoteNode(Node):
                 self._book.stop_threshold = value
             self.get_logger().info(f'{name} set to {value!r}')
         return None
-
-    def destroy_node(self):
-        """Destroy the liveliness watch (its helper node), then the node."""
-        if self._watch is not None:
-            self._watch.destroy()
-        return super().destroy_node()
 
     def make_executor(self):
         """Return the executor named by the ``executor`` parameter (for ``run_node``).
