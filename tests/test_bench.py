@@ -42,6 +42,8 @@ SCENARIOS = {
     'relay_scaling': ('Relay scaling', ['clients', 'uplink_bytes_s', 'uplink_msgs_s',
                                          'downlink_bytes_s', 'link_cpu_pct', 'p50_ms', 'p99_ms',
                                          'frame_p95_ms']),
+    'vote_cost': ('Vote node CPU per vote', ['offered_votes_s', 'accepted_votes_s',
+                                             'vote_cpu_pct', 'idle_cpu_pct', 'us_per_vote']),
     'video_fanout': ('Video fan-out', ['viewers', 'stalled', 'fps_min', 'fps_median', 'p50_ms',
                                        'p95_ms', 'p99_ms', 'gateway_cpu_pct', 'gateway_rss_mb',
                                        'client_cpu_pct']),

@@ -378,3 +378,44 @@ def test_stock_rosbridge_mode_page_connects_under_its_csp(web_dist, browser, sta
     finally:
         standin.terminate()
         standin.wait(10)
+def test_robot_offline_banner_follows_the_relay_status(browser, web_dist, wait_for):
+    """A relay gateway's ``"robot": "offline"`` status shows the banner; "online" hides it.
+
+    The ROS-free gateway (``kropbot_gateway.standalone``, the relay gateway's server on an
+    in-memory bridge fed through stdin) serves the built page and hands it these statuses.
+    """
+    import json
+    import sys
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, '-m', 'kropbot_gateway.standalone', '--port', str(port),
+         '--web-root', str(web_dist)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert json.loads(server.stdout.readline())['event'] == 'listening'
+        viewer = Driver(browser, f'http://127.0.0.1:{port}/', PHONE)
+        banner = viewer.page.locator('[data-testid="robot-offline"]')
+        while json.loads(server.stdout.readline()) != {  # the page subscribed to the status
+                'event': 'subscribe', 'topic': '/crowd/status', 'type': 'std_msgs/msg/String'}:
+            pass
+
+        def send(robot, voters):
+            status = {'voters': voters, 'robot': robot, 'strategy': 'mean',
+                      'command': {'linear': 0.0, 'angular': 0.0}}
+            server.stdin.write(json.dumps({'topic': '/crowd/status',
+                                           'msg': {'data': json.dumps(status)}}) + '\n')
+            server.stdin.flush()
+
+        send('online', 2)
+        wait_for(lambda: viewer.text('drivers') == '2', 10, period=0.1, message='status shown')
+        assert banner.is_hidden()
+        send('offline', 0)
+        wait_for(banner.is_visible, 10, period=0.1, message='robot offline banner')
+        assert 'Robot offline' in banner.text_content()
+        send('online', 1)
+        wait_for(banner.is_hidden, 10, period=0.1, message='banner gone when back online')
+        assert viewer.errors == []
+    finally:
+        server.stdin.close()
+        server.wait(10)

@@ -105,6 +105,7 @@ const status = createStatusPanel({
   bots: $('bots'),
   botsBox: $('bots-box'),
   operator: $('operator'),
+  offline: $('robot-offline'),
   strategy: $('strategy'),
   falls: $('falls'),
   guard: $('guard'),

@@ -87,6 +87,15 @@ describe('statusView', () => {
     expect(v.limits).toEqual(L);
     expect(v.operator).toBe(false);
     expect(v.bin).toBe('stop');
+    expect(v.robotOffline).toBe(false);
+  });
+
+  it('flags a robot reported offline by a relay gateway, and only that value', () => {
+    expect(statusView({ ...status, robot: 'offline', voters: 0 }).robotOffline).toBe(true);
+    expect(statusView({ ...status, robot: 'online' }).robotOffline).toBe(false);
+    expect(statusView(status).robotOffline).toBe(false); // the robot's own gateway: no key
+    expect(statusView({ robot: 'OFFLINE' }).robotOffline).toBe(false);
+    expect(statusView(null).robotOffline).toBe(false);
   });
 });
 

@@ -149,10 +149,12 @@ describe('gamepad', () => {
 describe('status panel', () => {
   function setup() {
     const els = {
-      drivers: el('span'), operator: el(), strategy: el(), falls: el(), histogram: el('ul'),
-      arrow: svg('svg'), arrowLine: svg('line'), arrowHead: svg('polygon'), commandText: el(),
+      drivers: el('span'), operator: el(), offline: el(), strategy: el(), falls: el(),
+      histogram: el('ul'), arrow: svg('svg'), arrowLine: svg('line'), arrowHead: svg('polygon'),
+      commandText: el(),
     };
     els.operator.hidden = true;
+    els.offline.hidden = true;
     els.falls.hidden = true;
     const limits = [];
     const panel = createStatusPanel(els, { onLimits: (l) => limits.push(l) });
@@ -219,6 +221,17 @@ describe('status panel', () => {
     expect(els.drivers.textContent).toBe('0');
     panel.render({ voters: 2 }); // a status without the key: all people
     expect(els.drivers.textContent).toBe('2');
+  });
+
+  it('shows "robot offline" while a relay gateway says so, and hides it when back', () => {
+    const { els, panel } = setup();
+    panel.render({ voters: 2, robot: 'online' });
+    expect(els.offline.hidden).toBe(true);
+    panel.render({ voters: 0, robot: 'offline', command: { linear: 0, angular: 0 } });
+    expect(els.offline.hidden).toBe(false);
+    expect(els.drivers.textContent).toBe('0');
+    panel.render({ voters: 1, robot: 'online' });
+    expect(els.offline.hidden).toBe(true);
   });
 
   it('ignores an unparsable status and counts only rendered ones', () => {

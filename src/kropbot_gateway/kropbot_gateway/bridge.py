@@ -1,7 +1,8 @@
 """What the server needs from the robot side (:class:`Bridge`) and an in-memory one (ROS-free).
 
 The server (:mod:`kropbot_gateway.server`) talks to ROS only through a :class:`Bridge`: it
-hands it the votes to publish and the topics its viewers want, and the bridge hands messages
+hands it the votes to publish, the voters whose connection ended (their votes end with them:
+"votes end with their sender") and the topics its viewers want, and the bridge hands messages
 back through the ``deliver`` function the server gives it when it starts. The rclpy
 implementation is :class:`kropbot_gateway.ros_bridge.RosBridge`; :class:`MemoryBridge` keeps
 everything in memory, for tests, the ROS-free runner (:mod:`kropbot_gateway.standalone`) and
@@ -35,6 +36,16 @@ class Bridge:
         """
         raise NotImplementedError(f'{type(self).__name__} does not carry operator commands')
 
+    def voter_left(self, voter_id, topic):
+        """End ``voter_id``'s vote on resolved ``topic`` now: its connection closed.
+
+        Called once per topic the connection published a vote on, after its last vote, whether
+        it closed cleanly or not. The rclpy bridge publishes a withdrawal vote
+        (:mod:`kropbot_common.withdrawal`) on ``topic``; the relay bridge lists the voter in its
+        next batch's ``left``. The default does nothing (the vote then lives until the vote
+        node's ``vote_timeout``).
+        """
+
     def subscribe(self, topic, type_name):
         """Create the (single) subscription for resolved ``topic`` of ``type_name``."""
 
@@ -51,19 +62,23 @@ class MemoryBridge(Bridge):
         on_teleop: the same for each :class:`~kropbot_gateway.session.PublishTeleop`.
         on_subscription: optional callable ``(event, topic, type_name)`` with ``event``
             ``'subscribe'`` or ``'unsubscribe'`` (``type_name`` None for the latter).
+        on_left: optional callable ``(voter_id, topic)`` for each ended vote (server loop).
 
     Attributes:
         votes: every published vote, in order.
         teleops: every published operator command, in order.
+        left: every ``(voter_id, topic)`` whose vote ended (:meth:`voter_left`), in order.
         subscribed: every topic ``subscribe`` was called for, in order.
         unsubscribed: every topic ``unsubscribe`` was called for, in order.
         topics: ``{topic: type_name}`` of the subscriptions open now.
 
     """
 
-    def __init__(self, on_vote=None, on_subscription=None, on_teleop=None):
+    def __init__(self, on_vote=None, on_subscription=None, on_teleop=None, on_left=None):
         self.votes = []
         self.teleops = []
+        self.left = []
+        self._on_left = on_left
         self.subscribed = []
         self.unsubscribed = []
         self.topics = {}
@@ -87,6 +102,12 @@ class MemoryBridge(Bridge):
         self.teleops.append(command)
         if self._on_teleop:
             self._on_teleop(command)
+
+    def voter_left(self, voter_id, topic):
+        """Record that ``voter_id``'s vote on ``topic`` ended (and pass it to ``on_left``)."""
+        self.left.append((voter_id, topic))
+        if self._on_left:
+            self._on_left(voter_id, topic)
 
     def subscribe(self, topic, type_name):
         """Record an open subscription of ``topic``."""

@@ -1,7 +1,8 @@
 """QoS profiles of the gateway's ROS topics, named in one place (ROS side only: imports rclpy).
 
 - :data:`VOTE_QOS`: the vote publishers (``crowd/vote``): reliable, keep last 100, so a burst
-  of votes is not dropped between the gateway and the vote node.
+  of votes is not dropped between the gateway and the vote node. (The gateway's liveliness is on
+  its presence publisher, ``kropbot_common.ros_liveliness.declare_sender``, not here.)
 - :data:`TELEOP_QOS`: the operator's command publishers (``teleop/cmd_vel``): reliable, keep
   last 10, as the vote node subscribes.
 - :data:`STATUS_QOS`: subscriptions for viewers of small state topics (``crowd/status``):

@@ -6,10 +6,12 @@ rosbridge v2 subset, limits, voter identity, encode-once fan-out) with a
 
     kropbot-gateway --zenoh tcp/HOST:7447 --port 9090 [--address 0.0.0.0]
 
-Gateway parameters are those of the robot's ``gateway_node`` with the same defaults (limits,
-allow-lists: ``kropbot_gateway.server.PARAMETERS``), changed with ``-p name=value`` (JSON
-values, e.g. ``-p max_connections=5000``). This process imports no ROS package; ``kill -USR1``
-makes it log the top-level modules it has loaded (how a test checks it).
+Gateway parameters are those of the robot's ``gateway`` node, from the same schema with the same
+defaults and checks (limits, allow-lists: :data:`kropbot_gateway.config.PARAMETERS`), changed
+with ``-p name=value`` (JSON values, e.g. ``-p max_connections=5000``); ``--address`` and
+``--port`` set those two. This process imports no ROS package; ``kill -USR1`` makes it log the
+top-level modules it has loaded (how a test checks it). It needs Zenoh, the ``relay`` extra of
+the package (``pip install 'src/kropbot_gateway[relay]'``); without it, it exits 1 saying so.
 """
 
 import argparse
@@ -23,10 +25,18 @@ import socket
 import sys
 import time
 
+from kropbot_common.params import by_name
+
 from kropbot_gateway import relay_auth, relay_config
+from kropbot_gateway.config import PARAMETERS, config_from_params
 from kropbot_gateway.keys import KeySpace, check_name
-from kropbot_gateway.server import PARAMETERS, GatewayServer, config_from_params, raise_fd_limit
+from kropbot_gateway.server import GatewayServer, raise_fd_limit
 from kropbot_gateway.zenoh_bridge import ZenohBridge
+
+#: The gateway parameters by name (the ``gateway`` node's schema).
+SCHEMA = by_name(PARAMETERS)
+#: Set by their own options, not ``-p``.
+OWN_OPTIONS = {'address': '--address', 'port': '--port', 'web_root': '--web-root'}
 
 
 class Log:
@@ -68,10 +78,13 @@ def default_web_root():
 
 
 def _param(text):
+    """Parse ``-p name=value``: a gateway parameter, its value as JSON if it parses, else text."""
     name, sep, value = text.partition('=')
-    if not sep or name not in PARAMETERS:
+    if not sep or name not in SCHEMA:
         raise argparse.ArgumentTypeError(
-            f'expected name=value with name one of: {", ".join(PARAMETERS)}')
+            f'expected name=value with name one of: {", ".join(SCHEMA)}')
+    if name in OWN_OPTIONS:
+        raise argparse.ArgumentTypeError(f'set {name} with {OWN_OPTIONS[name]}')
     try:
         return name, json.loads(value)
     except ValueError:
@@ -87,7 +100,7 @@ def build_parser():
     p.add_argument('--zenoh', action='append', required=True, metavar='LOCATOR',
                    help='Zenoh router locator, e.g. tcp/relay.example:7447 (repeatable)')
     p.add_argument('--port', type=int, default=9090, help='HTTP + WebSocket port (0 = any)')
-    p.add_argument('--address', default=PARAMETERS['address'][0],
+    p.add_argument('--address', default=SCHEMA['address'].default,
                    help='address to bind (0.0.0.0 for all interfaces)')
     p.add_argument('--name', help='gateway name, unique per robot (default: <host>-<port>)')
     p.add_argument('--robot', default='kropbot', help='robot name (key prefix kropbot/<robot>)')
@@ -115,12 +128,12 @@ def settings_from_args(args):
     """Validate ``args``; return ``(GatewayConfig, KeySpace, gateway name, zenoh config)``.
 
     Raises:
-        ValueError: a bad option or parameter (the message names it).
+        ValueError: a bad option or parameter (the message names it;
+            :class:`~kropbot_common.params.ParameterError` is one).
         relay_auth.CredentialsError: unreadable credentials.
 
     """
-    values = {name: spec[0] for name, spec in PARAMETERS.items()}
-    values.update(dict(args.param))
+    values = dict(args.param)
     values['address'], values['port'] = args.address, args.port
     web_root = default_web_root() if args.web_root is None else args.web_root
     values['web_root'] = web_root
@@ -147,8 +160,9 @@ def loaded_top_modules():
 async def run(args, log):
     """Serve until SIGINT/SIGTERM; return the exit code."""
     try:
+        relay_config.require_zenoh()
         config, keyspace, name, zcfg = settings_from_args(args)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, RuntimeError) as exc:
         log.error(f'cannot start: {exc}')
         return 1
     loop = asyncio.get_running_loop()
@@ -167,7 +181,6 @@ async def run(args, log):
     except OSError as exc:
         log.error(f'cannot start: cannot listen on {config.address}:{config.port}: {exc}')
         return 1
-    bridge.start(server, loop)
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)

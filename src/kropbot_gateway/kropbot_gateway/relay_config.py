@@ -170,6 +170,28 @@ def router_config(listen, users_file, robot_users, gateway_users, *, tls_cert=No
     return cfg
 
 
+#: What to install for Zenoh on a machine without it (the package's ``relay`` extra).
+RELAY_EXTRA = ("install the package's relay extra (eclipse-zenoh): "
+               "pip install 'src/kropbot_gateway[relay]' in a checkout")
+
+
+def require_zenoh():
+    """Import and return the ``zenoh`` module (the relay commands' one optional dependency).
+
+    The gateway core imports Zenoh only where a session is opened, so the package works without
+    it; ``kropbot-gateway`` and ``kropbot-router`` call this first.
+
+    Raises:
+        RuntimeError: Zenoh is not installed (the message says what to install).
+
+    """
+    try:
+        import zenoh
+    except ImportError:
+        raise RuntimeError(f'Zenoh is not installed: {RELAY_EXTRA}') from None
+    return zenoh
+
+
 def to_zenoh(cfg):
     """Return a ``zenoh.Config`` with every entry of the flat dict ``cfg`` inserted.
 

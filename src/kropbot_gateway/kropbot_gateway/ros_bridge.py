@@ -7,12 +7,16 @@ published straight from the server thread on publishers made at start-up (rclpy 
 thread-safe and a KEEP_LAST writer does not block), without an executor round trip per vote
 (that round trip was about half of the gateway's CPU per vote, bench/crowd_latency.py).
 Received messages are converted to plain dicts (:mod:`kropbot_gateway.msgconv`) and handed to
-the server's ``deliver``.
+the server's ``deliver``. Each vote topic also gets the gateway's presence publisher
+(``kropbot_common.ros_liveliness.declare_sender``), so the vote node drops the votes within its
+``liveliness_lease`` when this process dies.
 """
 
 from collections import deque
 
 from geometry_msgs.msg import Twist, TwistStamped
+from kropbot_common.ros_liveliness import declare_sender
+from kropbot_common.withdrawal import withdrawal_twist
 
 from kropbot_gateway.bridge import Bridge
 from kropbot_gateway.msgconv import import_message, msg_to_dict
@@ -40,6 +44,10 @@ class RosBridge(Bridge):
                            for topic in vote_topics}  # made up front: DDS discovery is done early
         self._teleop_pubs = {topic: node.create_publisher(Twist, topic, TELEOP_QOS)
                              for topic in teleop_topics}
+        # votes and the operator override end with their sender: the vote node watches these
+        # presence publishers (QoS liveliness)
+        self._presence = [declare_sender(node, pub.topic_name)
+                          for pub in (*self._vote_pubs.values(), *self._teleop_pubs.values())]
         self._viewer_subs = {}
 
     def attach(self, deliver):
@@ -65,6 +73,24 @@ class RosBridge(Bridge):
         msg.linear.x = command.linear_x
         msg.angular.z = command.angular_z
         self._teleop_pubs[command.topic].publish(msg)
+
+    def voter_left(self, voter_id, topic):
+        """Publish a withdrawal vote for ``voter_id`` on ``topic`` (server thread).
+
+        The all-NaN ``TwistStamped`` of :mod:`kropbot_common.withdrawal`, on the same publisher
+        as the voter's votes, so DDS delivers it after them (per-writer order, reliable). Does
+        nothing once the ROS context is shut down (then the vote node drops this gateway's votes
+        because its publisher is gone: QoS liveliness, doc/gateway.md).
+        """
+        pub = self._vote_pubs.get(topic)
+        if pub is None or not self._node.context.ok():
+            return
+        msg = TwistStamped()
+        msg.header.stamp = self._node.get_clock().now().to_msg()
+        msg.header.frame_id = voter_id
+        (msg.twist.linear.x, msg.twist.linear.y, msg.twist.linear.z), \
+            (msg.twist.angular.x, msg.twist.angular.y, msg.twist.angular.z) = withdrawal_twist()
+        pub.publish(msg)
 
     def subscribe(self, topic, type_name):
         """Queue the creation of ``topic``'s subscription for the executor thread."""

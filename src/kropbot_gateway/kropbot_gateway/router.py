@@ -73,15 +73,14 @@ def main(argv=None):
     """Run the router until SIGINT/SIGTERM; return the exit code (1: cannot start)."""
     args = build_parser().parse_args(argv)
     try:
+        zenoh = None if args.print_config else relay_config.require_zenoh()
         cfg = config_from_args(args)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RuntimeError) as exc:
         print(f'kropbot-router: cannot start: {exc}', file=sys.stderr)
         return 1
     if args.print_config:
         print(json.dumps(relay_config.nested(cfg), indent=2))
         return 0
-    import zenoh
-
     try:
         session = zenoh.open(relay_config.to_zenoh(cfg))
     except zenoh.ZError as exc:

@@ -4,8 +4,10 @@ One port serves the page over plain HTTP (:mod:`kropbot_gateway.http`) and, on a
 upgrade admitted by :mod:`kropbot_gateway.admission`, the rosbridge v2 subset: every text frame
 goes through the connection's :class:`~kropbot_gateway.session.Session` and the resulting
 actions are executed here (replies, votes to the :class:`~kropbot_gateway.bridge.Bridge`,
-viewers to :mod:`kropbot_gateway.fanout`). With ``websocket`` off the port serves the page only.
-:class:`ServerThread` runs the server on its own loop in a daemon thread (the ROS node's way).
+viewers to :mod:`kropbot_gateway.fanout`). When a connection that voted ends, cleanly or
+not, its votes end with it (``Bridge.voter_left``). With ``websocket`` off the port serves the
+page only. :class:`ServerThread` runs the server on its own loop in a daemon thread (the ROS
+node's way).
 """
 
 import asyncio
@@ -153,8 +155,20 @@ class GatewayServer:
             lapse = self._lapse.pop(connection, None)
             if lapse is not None:
                 lapse.cancel()
+            self._end_votes(session)
             self._fanout.drop_all(connection, viewers)
             self._admission.release(connection)  # also done on connection loss; idempotent
+
+    def _end_votes(self, session):
+        """Hand the bridge the votes of a closed connection (votes end with their sender)."""
+        for end in session.closed():
+            self._count('voters_left')
+            try:
+                self.bridge.voter_left(end.voter_id, end.topic)
+            except Exception as exc:  # noqa: BLE001 - e.g. ROS already shut down: the vote
+                # node drops this gateway's votes when its publisher goes (QoS liveliness)
+                self._count('voter_left_failed', f'could not end the vote of {end.voter_id}: '
+                                                  f'{exc}')
 
     async def _execute(self, connection, session, viewers, action):
         """Run one protocol action; return False when the connection must stop reading."""

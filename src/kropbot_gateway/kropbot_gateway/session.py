@@ -103,6 +103,19 @@ class RoleChanged:
 
 
 @dataclass(frozen=True)
+class EndVote:
+    """End ``voter_id``'s vote on ``topic`` (resolved) now: its connection is gone.
+
+    The bridge turns it into a withdrawal (:meth:`kropbot_gateway.bridge.Bridge.voter_left`).
+    Clients cannot cause one except by closing their connection: :func:`sanitize_vote` refuses
+    the non-finite values a withdrawal vote is made of (:mod:`kropbot_common.withdrawal`).
+    """
+
+    topic: str
+    voter_id: str
+
+
+@dataclass(frozen=True)
 class Subscribe:
     """Start or update this client's subscription to ``topic`` (resolved name).
 
@@ -213,6 +226,7 @@ class Session:
         self._until = None  # monotonic end of the authentication (role != crowd)
         self._teleop_bucket = None  # the operator's token bucket, made on authentication
         self.advertised = {}  # resolved topic -> type
+        self.voted = set()  # resolved topics this connection published a vote on
         self.subscriptions = {}  # resolved topic -> {subscribe id: Subscribe}
         self._bucket = TokenBucket(self.limits.votes_per_second, self.limits.vote_burst,
                                    self.now)
@@ -254,6 +268,16 @@ class Session:
                 self._count('abuse_closed')
                 return [Close(1008, 'too many malformed or refused messages')]
         return actions
+
+    def closed(self):
+        """Return the :class:`EndVote` actions of the ended connection (clean close or not).
+
+        One per topic a vote of this connection was published on (none if it never voted), in
+        topic order; a second call returns none.
+        """
+        ends = [EndVote(topic, self.client_id) for topic in sorted(self.voted)]
+        self.voted.clear()
+        return ends
 
     def _handle(self, text, now):
         try:
@@ -346,6 +370,7 @@ class Session:
             self._count('teleop_commands')
             return [PublishTeleop(topic, self.client_id, linear_x, angular_z)]
         self._count('votes')
+        self.voted.add(topic)
         return [PublishVote(topic, self.client_id, linear_x, angular_z)]
 
     def _auth_op(self, request, op_id, now):

@@ -7,8 +7,9 @@ the robot side is this process's stdin/stdout, one JSON object per line:
 - stdout: ``{"event": "listening", "address": A, "port": P}`` once bound, then
   ``{"event": "vote", "topic", "voter_id", "linear_x", "angular_z"}`` per accepted vote,
   ``{"event": "teleop", ...}`` (same keys) per operator command (``-p auth_secret_file=...``),
-  ``{"event": "subscribe", "topic", "type"}`` / ``{"event": "unsubscribe", "topic"}`` when a
-  topic gets its first viewer or loses its last one;
+  ``{"event": "left", "topic", "voter_id"}`` when a connection that voted ends (its vote ends
+  with it), and ``{"event": "subscribe", "topic", "type"}`` / ``{"event": "unsubscribe",
+  "topic"}`` when a topic gets its first viewer or loses its last one;
 - stdin: ``{"topic": "/crowd/status", "msg": {"data": "..."}}`` hands a message to that
   topic's viewers. End of input (or SIGINT/SIGTERM) stops the server (exit 0).
 
@@ -101,7 +102,9 @@ async def serve_stdio(config, stdin=None):
         on_teleop=lambda c: _emit({'event': 'teleop', 'topic': c.topic, 'voter_id': c.voter_id,
                                    'linear_x': c.linear_x, 'angular_z': c.angular_z}),
         on_subscription=lambda event, topic, type_name: _emit(
-            {'event': event, 'topic': topic, **({'type': type_name} if type_name else {})}))
+            {'event': event, 'topic': topic, **({'type': type_name} if type_name else {})}),
+        on_left=lambda voter_id, topic: _emit({'event': 'left', 'topic': topic,
+                                               'voter_id': voter_id}))
     server = GatewayServer(config, bridge, _StderrLog())
     await server.start()
     _emit({'event': 'listening', 'address': config.address, 'port': server.port})

@@ -1,4 +1,4 @@
-"""The relay gateway's :class:`~kropbot_gateway.server.Bridge` to the robot over Zenoh (no ROS).
+"""The relay gateway's :class:`~kropbot_gateway.bridge.Bridge` to the robot over Zenoh (no ROS).
 
 A relay gateway runs the same :class:`~kropbot_gateway.server.GatewayServer` as the robot's
 gateway (page, rosbridge subset, limits, voter identity, encode-once fan-out); only the bridge
@@ -9,7 +9,9 @@ keys of :mod:`kropbot_gateway.keys` with the payloads of :mod:`kropbot_gateway.r
   at most every ``batch_interval`` s (leading edge: a vote after a quiet spell leaves at once),
   so the robot gets at most ``control period / batch_interval`` messages per control period
   from this gateway, whatever the vote rate. With no vote, an empty batch every ``heartbeat`` s
-  tells the robot the gateway is alive.
+  tells the robot the gateway is alive. A connection that voted and closed
+  (:meth:`ZenohBridge.voter_left`) goes into the next batch's ``left`` list, and the robot's
+  link withdraws its vote (:mod:`kropbot_common.withdrawal`).
 - Frames and status: one Zenoh subscription each, however many viewers; the server's channel
   encodes each message once for all of them.
 - Robot liveness: the robot is *online* while its liveliness token is present and its
@@ -18,17 +20,20 @@ keys of :mod:`kropbot_gateway.keys` with the payloads of :mod:`kropbot_gateway.r
   outage is sent after it) and viewers get a status with ``"robot": "offline"``, zero voters and
   a zero command (the page's cue to show "robot offline").
 
-Threads: every method except the Zenoh callbacks runs on the server's asyncio loop; the
-callbacks only decode and hand over with ``loop.call_soon_threadsafe``.
+Threads: every method except the Zenoh callbacks runs on the server's asyncio loop (the server
+calls :meth:`ZenohBridge.attach` from it when it starts); the callbacks only decode and hand
+over, with ``loop.call_soon_threadsafe`` or the server's thread-safe ``deliver``.
 """
 
+import asyncio
 import json
 import secrets
 import time
 
 from kropbot_common.directions import HISTOGRAM_KEYS
 
-from kropbot_gateway.protocol import resolve_topic
+from kropbot_gateway.bridge import Bridge
+from kropbot_gateway.names import resolve_topic
 from kropbot_gateway.relay_wire import (
     Batch,
     WireError,
@@ -36,7 +41,6 @@ from kropbot_gateway.relay_wire import (
     decode_status,
     encode_batch,
 )
-from kropbot_gateway.server import Bridge
 
 CAMERA_TOPIC = 'camera/image_raw/compressed'
 STATUS_TOPIC = 'crowd/status'
@@ -59,6 +63,10 @@ def offline_status(last=None, stamp=None):
 
 class ZenohBridge(Bridge):
     """Bridge a :class:`~kropbot_gateway.server.GatewayServer` to a robot over Zenoh.
+
+    The server calls :meth:`attach` (on its loop) when it starts; :meth:`attach_session` then
+    hands over the open Zenoh session (``kropbot-gateway`` opens it in a worker thread, so the
+    page is served while the router is still unreachable).
 
     Args:
         keyspace: :class:`~kropbot_gateway.keys.KeySpace` of the robot.
@@ -91,11 +99,12 @@ class ZenohBridge(Bridge):
         self._camera_topic = resolve_topic(CAMERA_TOPIC, namespace)
         self._status_topic = resolve_topic(STATUS_TOPIC, namespace)
         self._vote_topic = resolve_topic(VOTE_TOPIC, namespace)
-        self._server = self._loop = self._session = None
+        self._deliver = self._loop = self._session = None
         self._declared = []
         self._camera_sub = None
         self._camera_wanted = False
-        self._pending = {}
+        self._pending = {}  # connection -> (linear_x, angular_z) for the next batch
+        self._left = set()  # connections whose votes end with the next batch
         self._seq = 0
         self._last_sent = float('-inf')
         self._flush_handle = None
@@ -106,10 +115,15 @@ class ZenohBridge(Bridge):
 
     # --- life cycle (loop thread) -----------------------------------------------------------
 
-    def start(self, server, loop):
-        """Attach to the server and its loop; start the liveness/heartbeat tick."""
-        self._server, self._loop = server, loop
-        self._tick_handle = loop.call_later(self.heartbeat / 2, self._tick)
+    def attach(self, deliver):
+        """Take the server's thread-safe ``deliver``; start the liveness/heartbeat tick.
+
+        Called by :meth:`GatewayServer.start <kropbot_gateway.server.GatewayServer.start>` on the
+        server's loop, which this bridge then uses for its timers.
+        """
+        self._deliver = deliver
+        self._loop = asyncio.get_running_loop()
+        self._tick_handle = self._loop.call_later(self.heartbeat / 2, self._tick)
 
     def attach_session(self, session):
         """Use the open Zenoh ``session``: declare the token, publisher and subscriptions."""
@@ -158,9 +172,24 @@ class ZenohBridge(Bridge):
             self._count('votes_dropped_offline')
             return
         self._pending[vote.voter_id] = (vote.linear_x, vote.angular_z)
-        if self._flush_handle is None:
-            delay = max(0.0, self._last_sent + self.batch_interval - self.clock())
-            self._flush_handle = self._loop.call_later(delay, self._flush)
+        self._left.discard(vote.voter_id)
+        self._schedule_flush()
+
+    def voter_left(self, voter_id, topic):
+        """End ``voter_id``'s vote: it goes into the next batch's ``left`` list.
+
+        A vote of that connection still waiting for the batch is dropped (it would only be
+        withdrawn again). While the robot is offline nothing is sent: the robot's link has
+        withdrawn this gateway's voters already (it heard no batch for ``gateway_timeout``).
+        """
+        if topic != self._vote_topic:
+            return
+        self._pending.pop(voter_id, None)
+        if not self.online:
+            return
+        self._left.add(voter_id)
+        self._count('voters_left')
+        self._schedule_flush()
 
     def subscribe(self, topic, type_name):
         """Start delivering ``topic`` (camera or status) to the server's channel."""
@@ -190,6 +219,11 @@ class ZenohBridge(Bridge):
     def _count(self, key, n=1):
         self.stats[key] = self.stats.get(key, 0) + n
 
+    def _schedule_flush(self):
+        if self._flush_handle is None:
+            delay = max(0.0, self._last_sent + self.batch_interval - self.clock())
+            self._flush_handle = self._loop.call_later(delay, self._flush)
+
     def _declare_camera(self):
         self._camera_sub = self._session.declare_subscriber(self.keys.camera,
                                                             self._zenoh_frame)
@@ -198,12 +232,15 @@ class ZenohBridge(Bridge):
         self._flush_handle = None
         if not self.online or self._session is None:
             self._pending.clear()
+            self._left.clear()
             return
         votes = tuple((voter, lin, ang) for voter, (lin, ang) in self._pending.items())
+        left = tuple(sorted(self._left))
         self._pending.clear()
+        self._left.clear()
         self._seq += 1
         now = self.clock()
-        self._votes_pub.put(encode_batch(Batch(self.boot, self._seq, now, votes)))
+        self._votes_pub.put(encode_batch(Batch(self.boot, self._seq, now, votes, left)))
         self._last_sent = now
         self._count('batches')
         self._count('votes_sent', len(votes))
@@ -227,13 +264,14 @@ class ZenohBridge(Bridge):
             self.log.info(f'robot {self.keys.robot} online')
         else:
             self._pending.clear()
+            self._left.clear()
             self.log.warning(f'robot {self.keys.robot} offline (liveliness token '
                              f'{"present" if self._token_present else "gone"}, status '
                              f'{"fresh" if fresh else "stale"}): votes dropped until it returns')
             self._deliver_offline()
 
     def _deliver_status(self, status):
-        self._server.deliver(self._status_topic, {'data': json.dumps(status)})
+        self._deliver(self._status_topic, {'data': json.dumps(status)})
 
     def _deliver_offline(self):
         last = self._last_status[1] if self._last_status else None
@@ -258,11 +296,10 @@ class ZenohBridge(Bridge):
             self._loop.call_soon_threadsafe(self._count, 'bad_frames')
             self.log.warning(f'relay gateway: dropped a camera frame: {exc}')
             return
-        self._loop.call_soon_threadsafe(self._on_frame, msg)
-
-    def _on_frame(self, msg):
+        # The server's deliver is thread-safe: one hop to its loop per frame. Only this
+        # subscriber's callback writes 'frames' (each dict operation is atomic under the GIL).
+        self._deliver(self._camera_topic, msg)
         self._count('frames')
-        self._server.deliver(self._camera_topic, msg)
 
     def _zenoh_status(self, sample):
         try:

@@ -285,6 +285,29 @@ def test_votes_get_connection_identity():
     run(body)
 
 
+def test_votes_end_with_their_connection_clean_or_not():
+    async def body(server, url, bridge):
+        clean, lost, viewer = await connect(url), await connect(url), await connect(url)
+        await clean.send(vote(0.1, 0.0))
+        await lost.send(vote(-0.1, 0.0))
+        await viewer.send(json.dumps({'op': 'subscribe', 'topic': 'crowd/status'}))
+        await asyncio.sleep(0.2)
+        ids = {v.voter_id: v.linear_x for v in bridge.votes}
+        clean_id = next(i for i, x in ids.items() if x > 0)
+        lost_id = next(i for i, x in ids.items() if x < 0)
+        assert bridge.left == []
+        await clean.close()  # close handshake
+        await asyncio.sleep(0.2)
+        assert bridge.left == [(clean_id, '/crowd/vote')]
+        lost.transport.abort()  # TCP reset, no close frame: the connection is lost
+        await asyncio.sleep(0.2)
+        assert bridge.left == [(clean_id, '/crowd/vote'), (lost_id, '/crowd/vote')]
+        await viewer.close()  # never voted: nothing to end
+        await asyncio.sleep(0.2)
+        assert len(bridge.left) == 2 and server.stats['voters_left'] == 2
+    run(body)
+
+
 def test_vote_flood_is_rate_limited_then_closed():
     async def body(server, url, bridge):
         async with connect(url) as ws:

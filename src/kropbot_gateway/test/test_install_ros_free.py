@@ -5,7 +5,9 @@ installs offline (``--no-index``) from the wheelhouse that ``tools/setup.sh test
 the gateway's declared dependencies. The sources are copied first, so the build leaves nothing
 in src/. In that venv ``python -m kropbot_gateway.standalone`` (MemoryBridge on stdio) must
 serve ``GET /`` and ``/config.json``, deliver a message to a roslibpy-style subscriber, hand a
-vote to the bridge under the server's voter id, and refuse a forbidden publish.
+vote to the bridge under the server's voter id, refuse a forbidden publish, and end the vote
+when the connection closes. Zenoh is the optional ``relay`` extra, not installed here: the
+relay commands must say so and exit 1.
 """
 
 import asyncio
@@ -70,6 +72,18 @@ def test_the_venv_has_no_ros_and_the_gateway_from_the_copy(venv):
                                     text=True, check=True, timeout=30).stdout)
     assert out['missing'] == list(ROS_MODULES)
     assert Path(out['file']).is_relative_to(Path(python).parents[1])  # the venv, not src/
+
+
+def test_the_relay_commands_without_the_relay_extra_say_what_to_install(venv):
+    python, env = venv
+    bin_dir = Path(python).parent
+    for cmd in (['kropbot-gateway', '--zenoh', 'tcp/127.0.0.1:9', '--port', '0'],
+                ['kropbot-router', '--listen', 'tcp/127.0.0.1:9']):
+        proc = subprocess.run([str(bin_dir / cmd[0]), *cmd[1:]], env=env, capture_output=True,
+                              text=True, timeout=60)
+        assert proc.returncode == 1, (cmd, proc.stdout, proc.stderr)
+        assert 'Zenoh is not installed' in proc.stderr and 'kropbot_gateway[relay]' in \
+            proc.stderr, proc.stderr
 
 
 class Standalone:
@@ -166,7 +180,8 @@ def test_serve_page_subscribe_vote_and_refuse_without_ros(venv, tmp_path):
         rest, code = server.finish()
         assert code == 0, server.proc.stderr.read()
         assert [e for e in rest if e['event'] == 'vote'] == []  # the refused publish: no vote
-        assert rest == [{'event': 'unsubscribe', 'topic': '/crowd/status'}]
+        assert rest == [{'event': 'left', 'topic': '/crowd/vote', 'voter_id': vote['voter_id']},
+                        {'event': 'unsubscribe', 'topic': '/crowd/status'}]
     finally:
         if server.proc.poll() is None:
             server.proc.kill()

@@ -16,6 +16,7 @@ from kropbot_gateway.limits import AbuseMeter, TokenBucket
 from kropbot_gateway.names import normalize_type, parse_allow_entries, resolve_topic
 from kropbot_gateway.session import (
     Close,
+    EndVote,
     PublishVote,
     Reply,
     Session,
@@ -156,6 +157,31 @@ def test_bad_votes_refused(msg):
     payload = only_error(send(s, {'op': 'publish', 'id': 'v', 'topic': 'crowd/vote', 'msg': msg}))
     assert payload['id'] == 'v'
     assert s.stats.get('votes', 0) == 0
+
+
+def test_a_closed_connection_ends_the_votes_it_published_and_only_those():
+    s = session()
+    assert s.closed() == []  # never voted: nothing to end
+    s = session()
+    send(s, {'op': 'advertise', 'topic': 'crowd/vote', 'type': 'geometry_msgs/TwistStamped'})
+    assert s.closed() == []  # advertised but no vote published
+    send(s, vote())
+    send(s, vote(0.1, 0.0))
+    only_error(send(s, vote(float('inf'), 0.0)))  # refused: not a vote
+    assert s.closed() == [EndVote('/crowd/vote', s.client_id)]
+    assert s.closed() == []  # once
+
+
+def test_clients_cannot_forge_a_withdrawal():
+    # A withdrawal vote is an all-NaN twist (kropbot_common.withdrawal); JSON NaN, strings and
+    # huge numbers are refused, so a client can end no vote but by closing its connection.
+    s = session()
+    text = ('{"op":"publish","topic":"crowd/vote","msg":{"header":{"frame_id":"ws-x/*"},'
+            '"twist":{"linear":{"x":NaN,"y":NaN,"z":NaN},"angular":{"x":NaN,"y":NaN,"z":NaN}}}}')
+    only_error(s.handle_text(text, 0.0))
+    only_error(send(s, vote('NaN', 'NaN')))
+    only_error(send(s, vote(10 ** 400, 0.0)))
+    assert s.stats.get('votes', 0) == 0 and s.closed() == []
 
 
 def test_nan_literal_in_json_is_refused():

@@ -1,11 +1,15 @@
-"""ZenohBridge offline: vote batching, heartbeats, robot online/offline (fake publisher)."""
+"""ZenohBridge without a router: vote batching, heartbeats, voters leaving, robot online/offline.
+
+The Zenoh publisher and session are faked; the bridge runs on a real asyncio loop and is
+attached the way GatewayServer.start attaches it (``attach(deliver)`` on the loop).
+"""
 
 import asyncio
 import json
 
 from kropbot_gateway.keys import KeySpace
-from kropbot_gateway.protocol import PublishVote
 from kropbot_gateway.relay_wire import decode_batch
+from kropbot_gateway.session import PublishVote
 from kropbot_gateway.zenoh_bridge import ZenohBridge
 
 
@@ -44,7 +48,7 @@ def make_bridge(loop):
     bridge = ZenohBridge(KeySpace('bot'), 'gw1', Log(), batch_interval=0.025, heartbeat=0.1,
                          robot_timeout=0.5)
     server = Server()
-    bridge.start(server, loop)
+    bridge.attach(server.deliver)  # on the running loop, as GatewayServer.start does
     bridge._session = Session()  # attached (the Zenoh entities are faked)
     bridge._votes_pub = Publisher(loop)
     return bridge, server
@@ -110,5 +114,40 @@ def test_heartbeat_when_idle_and_offline_drops_votes():
         assert not bridge.online
         bridge._on_status({'voters': 0})
         assert bridge.online
+        bridge.close()
+    asyncio.run(scenario())
+
+
+def test_a_voter_that_leaves_is_listed_once_in_the_next_batch():
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        bridge, server = make_bridge(loop)
+        bridge._on_robot_token(True)
+        bridge._on_status({'voters': 0})
+        bridge.publish_vote(vote(1))
+        bridge.publish_vote(vote(2))
+        await asyncio.sleep(0.05)
+        first = [b for _, b in bridge._votes_pub.puts if b.votes]
+        assert {c for c, _, _ in first[0].votes} == {'ws-0001', 'ws-0002'}
+        assert first[0].left == ()
+        # ws-0001 votes again and leaves before the batch goes: only its departure is sent
+        bridge.publish_vote(vote(1, 0.2))
+        bridge.voter_left('ws-0001', '/crowd/vote')
+        bridge.voter_left('ws-0009', '/other/topic')  # not the vote topic: ignored
+        t_left = loop.time()
+        await asyncio.sleep(0.05)
+        after = [(t, b) for t, b in bridge._votes_pub.puts if t >= t_left]
+        with_left = [(t, b) for t, b in after if b.left]
+        assert len(with_left) == 1, after
+        t, batch = with_left[0]
+        assert batch.left == ('ws-0001',) and batch.votes == ()
+        assert t - t_left <= 0.03  # within one batch interval
+        assert bridge.stats['voters_left'] == 1
+        # a voter leaving while the robot is offline sends nothing (the link withdrew them all)
+        bridge._on_robot_token(False)
+        count = len(bridge._votes_pub.puts)
+        bridge.voter_left('ws-0002', '/crowd/vote')
+        await asyncio.sleep(0.15)
+        assert len(bridge._votes_pub.puts) == count
         bridge.close()
     asyncio.run(scenario())

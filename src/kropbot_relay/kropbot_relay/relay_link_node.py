@@ -23,6 +23,7 @@ import time
 from geometry_msgs.msg import TwistStamped
 from kropbot_common.errors import StartupError
 from kropbot_common.ros import declare_parameters, run_node
+from kropbot_common.ros_liveliness import declare_sender
 from kropbot_common.withdrawal import withdrawal_twist
 from kropbot_gateway.keys import KeySpace
 from kropbot_gateway.relay_wire import WireError, decode_batch, encode_frame_fields
@@ -77,6 +78,8 @@ class RelayLinkNode(Node):
         self.stats = {'frames': 0, 'statuses': 0, 'batches': 0, 'votes': 0, 'withdrawals': 0,
                       'bad_batches': 0, 'late': 0, 'duplicate': 0}
         self._vote_pub = self.create_publisher(TwistStamped, 'crowd/vote', VOTE_QOS)
+        # if this node dies, the vote node drops the votes within its liveliness lease
+        self._presence = declare_sender(self, self._vote_pub.topic_name)
         self.create_subscription(CompressedImage, 'camera/image_raw/compressed', self._on_frame,
                                  IMAGE_QOS)
         self.create_subscription(String, 'crowd/status', self._on_status, STATUS_QOS)

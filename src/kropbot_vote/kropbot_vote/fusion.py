@@ -118,6 +118,7 @@ class VoteBook:
         accepted: count of accepted votes since construction (a throughput counter).
         rejected: dict reason -> count of rejected votes (keys :data:`REJECTIONS`).
         clamped: count of accepted votes that were outside the limits and clamped.
+        withdrawn: count of votes removed before expiry by :meth:`withdraw` or :meth:`clear`.
 
     """
 
@@ -145,6 +146,7 @@ class VoteBook:
         self.accepted = 0
         self.rejected = dict.fromkeys(REJECTIONS, 0)
         self.clamped = 0
+        self.withdrawn = 0
 
     def __len__(self):
         """Return the number of stored votes, expired ones not yet purged included."""
@@ -297,4 +299,18 @@ class VoteBook:
             ids = [voter_id] if voter_id in self._slot else []
         for vid in ids:
             self._remove(self._slot[vid])
+        self.withdrawn += len(ids)
         return len(ids)
+
+    def clear(self):
+        """Remove every vote now, whatever its age; return how many were removed. O(stored).
+
+        Used when a sender of votes is gone and the node cannot tell which votes it sent
+        (:mod:`kropbot_common.liveliness`). Like :meth:`withdraw`, it counts in no histogram bin.
+        """
+        n = self._n
+        self._slot.clear()
+        self._ids[:n] = [None] * n
+        self._n = 0
+        self.withdrawn += n
+        return n

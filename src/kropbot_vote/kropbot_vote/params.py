@@ -7,6 +7,7 @@ kropbot_vote.params:PARAMETERS``). ``read_only=False`` means the node applies a 
 (``ros2 param set``); everything else needs a restart.
 """
 
+from kropbot_common.liveliness import WATCH_LEASE
 from kropbot_common.params import Param
 
 from kropbot_vote.fusion import STRATEGIES
@@ -36,6 +37,10 @@ PARAMETERS = (
           1, 1000000),
     Param('stop_threshold', 0.2, 'normalised vote magnitude below which a vote bins as `stop`',
           '', 0.0, 1.0, read_only=False),
+    Param('liveliness_lease', WATCH_LEASE, 'liveliness lease requested from the declared '
+          'senders of `crowd/vote` and `teleop/cmd_vel` (their presence topics `<topic>/alive`): '
+          'when one dies, every vote is dropped (or the override ends) within it; 0 = not watched '
+          '(see Sender liveliness)', 's', 0.0, 10.0),
     Param('executor', 'events', 'rclpy executor: `events` (EventsExecutor where rclpy has it, '
           'about a third of the CPU per vote) or `single` (SingleThreadedExecutor)',
           choices=EXECUTORS),

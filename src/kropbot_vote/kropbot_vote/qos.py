@@ -2,7 +2,10 @@
 
 All are RELIABLE, VOLATILE, KEEP_LAST (the shared conventions): reliable so that no vote or
 command is silently lost on a good link and every reader (reliable or best-effort) matches;
-volatile because a late joiner must never act on an old command.
+volatile because a late joiner must never act on an old command. The data subscriptions request
+no liveliness lease, so every publisher matches them, including default ones (``ros2 topic
+pub``); the senders are watched on their presence topics
+(``kropbot_common.ros_liveliness.watch_qos``, lease = parameter ``liveliness_lease``).
 """
 
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy

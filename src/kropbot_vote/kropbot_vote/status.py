@@ -2,7 +2,7 @@
 
 
 def status_dict(fused, *, strategy, operator, command, book, stamp, teleop_rejected=0,
-                falls=None, guard=None):
+                 falls=None, guard=None, senders_lost=0):
     """Build the ``crowd/status`` JSON object (contract keys plus extras).
 
     Args:
@@ -18,16 +18,19 @@ def status_dict(fused, *, strategy, operator, command, book, stamp, teleop_rejec
             (:class:`kropbot_vote.falls.FallsTracker`).
         guard: the cliff guard's state, ``'cliff'``, ``'stale'``, ``'obstacle'`` or None
             (:class:`kropbot_vote.guard_state.GuardTracker`).
+        senders_lost: count of liveliness losses of watched senders (``crowd/vote`` and
+            ``teleop/cmd_vel`` publishers, :mod:`kropbot_common.liveliness`).
 
     Returns:
         dict with the contract keys ``voters`` (people and bots), ``bots`` (how many of the
         voters are labelled bots), ``histogram``, ``command`` (``linear``,
         ``angular``), ``strategy``, ``operator``, ``max_linear``, ``max_angular``, ``stamp`` and
         the extras ``vote_timeout``, ``stop_threshold``, ``max_voters``, ``winner``,
-        ``accepted`` (votes accepted since start), ``rejected`` (per reason), ``clamped`` and
-        ``teleop_rejected``, ``falls`` (int, or None = JSON ``null`` without a sim) and ``guard``
-        (``"cliff"`` | ``"stale"`` | ``"obstacle"`` | ``null``: what the guard between the vote
-        node and the driver is refusing or slowing).
+        ``accepted`` (votes accepted since start), ``rejected`` (per reason), ``clamped``,
+        ``withdrawn`` (votes ended early: their sender withdrew them or was lost),
+        ``teleop_rejected``, ``senders_lost``, ``falls`` (int, or None = JSON ``null`` without a
+        sim) and ``guard`` (``"cliff"`` | ``"stale"`` | ``"obstacle"`` | ``null``: what the
+        guard between the vote node and the driver is refusing or slowing).
 
     """
     return {
@@ -47,7 +50,9 @@ def status_dict(fused, *, strategy, operator, command, book, stamp, teleop_rejec
         'accepted': book.accepted,
         'rejected': dict(book.rejected),
         'clamped': book.clamped,
+        'withdrawn': book.withdrawn,
         'teleop_rejected': teleop_rejected,
         'falls': falls,
         'guard': guard,
+        'senders_lost': senders_lost,
     }

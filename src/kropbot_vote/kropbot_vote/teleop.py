@@ -45,3 +45,16 @@ class TeleopOverride:
         the rule votes and the driver's ``cmd_vel_timeout`` use too).
         """
         return self._command if is_fresh(self._arrival, now, self.timeout) else None
+
+    def end(self):
+        """End the override now (its publisher is gone); the next :meth:`update` starts anew.
+
+        Returns:
+            True if a command had arrived since the last :meth:`end` (the override may have
+            timed out already), False if there was nothing to end.
+
+        """
+        was = self._arrival is not None
+        self._arrival = None
+        self._command = (0.0, 0.0)
+        return was

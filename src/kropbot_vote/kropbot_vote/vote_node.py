@@ -6,8 +6,13 @@ A thin rclpy wrapper around the pure core (:mod:`kropbot_vote.fusion`, :mod:`.te
 (never the untrusted header stamp), and runs two timers: the fast ``cmd_vel`` tick
 (``max_rate``; the :class:`~kropbot_vote.schedule.PublishScheduler` decides when to evaluate
 and publish: operator commands at once, crowd changes rate-capped, a heartbeat at ``rate``)
-and ``status_rate`` for ``crowd/status``. Topics, parameters and the status JSON: the package
-README. Layout follows ros2/demos demo_nodes_py ``talker``.
+and ``status_rate`` for ``crowd/status``. Votes end with their sender: a withdrawal vote
+(:mod:`kropbot_common.withdrawal`) ends one voter's vote, and the loss of a declared sender of
+``crowd/vote`` / ``teleop/cmd_vel`` (QoS liveliness on its presence topic,
+:mod:`kropbot_common.liveliness`) ends every vote / the operator override; either way the next
+tick also publishes ``crowd/status``, so ``voters`` follows within one control period. Topics,
+parameters and the status JSON: the package README. Layout follows ros2/demos demo_nodes_py
+``talker``.
 """
 
 import json
@@ -18,6 +23,7 @@ from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Twist, TwistStamped
 from kropbot_common.params import ParameterError
 from kropbot_common.ros import declare_parameters, run_node, set_parameters_callback
+from kropbot_common.ros_liveliness import watch_senders
 from kropbot_common.throttled_log import ThrottledLog
 from kropbot_common.withdrawal import is_withdrawal
 from rclpy.executors import SingleThreadedExecutor
@@ -79,12 +85,18 @@ class VoteNode(Node):
         self._operator = False
         self._falls = FallsTracker()
         self._guard = GuardTracker()
+        self._status_due = False  # voters left: publish crowd/status with the next cmd_vel
+        self._senders_lost = 0
+        lease = values['liveliness_lease']
         self.add_on_set_parameters_callback(set_parameters_callback(PARAMETERS, self._apply))
 
         self._cmd_pub = self.create_publisher(Twist, 'cmd_vel', CMD_VEL_QOS)
         self._status_pub = self.create_publisher(String, 'crowd/status', STATUS_QOS)
-        self.create_subscription(TwistStamped, 'crowd/vote', self._on_vote, VOTE_QOS)
-        self.create_subscription(Twist, 'teleop/cmd_vel', self._on_teleop, TELEOP_QOS)
+        votes = self.create_subscription(TwistStamped, 'crowd/vote', self._on_vote, VOTE_QOS)
+        teleop = self.create_subscription(Twist, 'teleop/cmd_vel', self._on_teleop, TELEOP_QOS)
+        if lease > 0.0:  # the senders' presence topics (crowd/vote/alive, teleop/cmd_vel/alive)
+            watch_senders(self, votes.topic_name, lease, self._on_vote_sender_lost)
+            watch_senders(self, teleop.topic_name, lease, self._on_teleop_sender_lost)
         self.create_subscription(DiagnosticArray, 'diagnostics',
                                  lambda msg: self._falls.update(msg.status, self._now()),
                                  DIAGNOSTICS_QOS)
@@ -97,22 +109,23 @@ class VoteNode(Node):
             f"fusing crowd/vote with strategy '{self._strategy}' into cmd_vel on change (at "
             f"most {values['max_rate']} Hz, heartbeat {values['rate']} Hz; limits "
             f"{values['max_linear']} m/s, {values['max_angular']} rad/s, vote_timeout "
-            f"{values['vote_timeout']} s)")
+            f"{values['vote_timeout']} s, "
+            + (f"senders' liveliness lease {lease} s)" if lease > 0.0
+               else 'senders not watched)'))
 
     _now = staticmethod(time.monotonic)  # the steady clock, s (cheap: called per vote)
 
     def _on_vote(self, msg):
         voter = msg.header.frame_id
-        # hook (relay, issue 12): a withdrawal vote ends this voter's vote now (x != x is the
-        # cheap NaN pre-check, so ordinary votes pay no function call).
+        # A withdrawal vote (kropbot_common.withdrawal) ends this voter's vote now (x != x is
+        # the cheap NaN pre-check, so ordinary votes pay no function call).
         tw = msg.twist
         if tw.linear.x != tw.linear.x and is_withdrawal(
                 (tw.linear.x, tw.linear.y, tw.linear.z), (tw.angular.x, tw.angular.y,
                                                           tw.angular.z)):
-            self._book.withdraw(voter)
-            now = self._now()
-            if self._sched.on_input(now):
-                self._evaluate(now)
+            if self._book.withdraw(voter):
+                self._status_due = True
+                self._sched.dirty = True  # the next tick evaluates the command without it
             return
         now = self._now()
         reason = self._book.add(voter, msg.twist.linear.x, msg.twist.angular.z, now)
@@ -136,10 +149,31 @@ class VoteNode(Node):
         if self._sched.on_input(now, operator=True, changed=changed):
             self._evaluate(now)
 
+    def _on_vote_sender_lost(self):
+        """Drop every vote: a watched ``crowd/vote`` publisher died or left (see liveliness)."""
+        self._senders_lost += 1
+        dropped = self._book.clear()
+        self._status_due = True
+        self._sched.dirty = True
+        self.get_logger().warning(
+            f'a sender of crowd/vote is gone (liveliness lost): dropped all {dropped} votes; '
+            'voters of the other senders count again with their next vote')
+
+    def _on_teleop_sender_lost(self):
+        """End the operator override: a watched ``teleop/cmd_vel`` publisher died or left."""
+        self._senders_lost += 1
+        if self._teleop.end():
+            self._status_due = True
+            self._sched.dirty = True
+            self.get_logger().warning('a sender of teleop/cmd_vel is gone (liveliness lost): '
+                                      'operator override ended')
+
     def _on_tick(self):
         now = self._now()
         if self._sched.on_tick(now):
             self._evaluate(now)
+        if self._status_due:  # voters left since the last status: tell the page now
+            self._publish_status(now)
 
     def _evaluate(self, now):
         """Decide the command (operator while fresh, else the crowd); publish if it changed."""
@@ -161,13 +195,17 @@ class VoteNode(Node):
     def _on_status_timer(self):
         now = self._now()
         self._book.purge(now)  # keep stale voters from occupying capacity
+        self._publish_status(now)
+
+    def _publish_status(self, now):
+        self._status_due = False
         fused = self._book.fuse(now, self._strategy)
         status = status_dict(fused, strategy=self._strategy, operator=self._operator,
                              command=self._command, book=self._book,
                              stamp=self.get_clock().now().nanoseconds * 1e-9,
                              teleop_rejected=self._teleop.rejected,
-                             falls=self._falls.value(self._now()),
-                             guard=self._guard.value(self._now()))
+                             falls=self._falls.value(now), guard=self._guard.value(now),
+                             senders_lost=self._senders_lost)
         self._status_pub.publish(String(data=json.dumps(status)))
 
     def _apply(self, changes):

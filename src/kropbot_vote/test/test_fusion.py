@@ -368,6 +368,16 @@ def test_teleop_override_fresh_then_stale():
     assert t.rejected == 1 and t.active(10.6) is None
 
 
+def test_teleop_override_ends_when_its_sender_is_gone():
+    t = TeleopOverride(2.0, MAX_V, MAX_W)
+    assert not t.end()  # nothing to end
+    t.update(0.1, 0.3, 10.0)
+    assert t.end() and t.active(10.1) is None  # fresh, but its publisher died
+    assert not t.end()
+    t.update(0.2, 0.0, 11.0)  # a new operator command starts a new override
+    assert t.active(11.5) == (0.2, 0.0)
+
+
 def test_status_dict_has_contract_keys():
     b = book()
     b.add('a', 0.3, 0.0, 0.0)
@@ -383,3 +393,8 @@ def test_status_dict_has_contract_keys():
     assert status['command'] == {'linear': 0.3, 'angular': 0.0}
     assert status['rejected'][NO_VOTER_ID] == 1
     assert (status['max_linear'], status['max_angular'], status['stamp']) == (MAX_V, MAX_W, 12.5)
+    assert (status['withdrawn'], status['senders_lost']) == (0, 0)
+    b.clear()
+    status = status_dict(b.fuse(0.0), strategy='mean', operator=False, command=(0.0, 0.0),
+                         book=b, stamp=13.0, senders_lost=1)
+    assert (status['voters'], status['withdrawn'], status['senders_lost']) == (0, 1, 1)

@@ -31,3 +31,30 @@ def test_withdraw_one_voter_and_a_gateway_pattern():
     book.add('gw1/c', 0.3, 0.0, 0.2)  # the book stays consistent: add after withdraw works
     assert book.fuse(0.3).voters == 3
     assert len(book) == 3
+
+
+def test_withdrawn_votes_count_in_no_bin_and_are_counted():
+    book = VoteBook(100, 3.0, 0.3, 1.5)
+    book.add('a', 0.3, 0.0, 0.0)
+    book.add('b', 0.0, 1.5, 0.0)
+    assert book.withdraw('a') == 1 and book.withdrawn == 1
+    fused = book.fuse(0.1)
+    assert fused.voters == 1 and fused.histogram['stop'] == 0 and fused.histogram['left'] == 1
+    assert (fused.linear, fused.angular) == (0.0, 1.5)
+    assert book.rejected['non_finite'] == 0  # a withdrawal is not a rejected vote
+
+
+def test_clear_drops_every_vote_and_the_book_keeps_working():
+    book = VoteBook(3, 3.0, 0.3, 1.5)
+    for i in range(3):
+        book.add(f'v{i}', 0.3, 0.0, 0.0)
+    assert book.add('v3', 0.3, 0.0, 0.0) == 'over_capacity'
+    assert book.clear() == 3 and len(book) == 0 and book.withdrawn == 3
+    fused = book.fuse(0.1)
+    assert fused.voters == 0 and (fused.linear, fused.angular) == (0.0, 0.0)
+    assert sum(fused.histogram.values()) == 0
+    assert book.clear() == 0
+    for i in range(3):  # capacity is free again, ids are reusable
+        assert book.add(f'v{i}', -0.3, 0.0, 0.2) == 'accepted'
+    assert book.withdraw('v1') == 1
+    assert book.fuse(0.3).voters == 2 and book.fuse(0.3).linear == -0.3

@@ -77,8 +77,10 @@ export function commandArrow(linear, angular, limits) {
  *   command: {linear: number, angular: number}, bin: string,
  *   arrow: ReturnType<typeof commandArrow>, operator: boolean, strategy: string,
  *   limits: {maxLinear: number, maxAngular: number}, stamp: number|null,
- *   falls: number|null}} falls: the sim's fall count since the driver started (crowd/status
- *   `falls`, issue 11), null without a sim or when it is not a non-negative integer
+ *   falls: number|null, robotOffline: boolean}} `falls`: the sim's fall count since the
+ *   driver started (crowd/status `falls`, issue 11), null without a sim or when it is not a
+ *   non-negative integer; `robotOffline`: a relay gateway says the robot is unreachable
+ *   (`"robot": "offline"`, docs/DEPLOY.md); its votes are dropped until the robot is back
  */
 export function statusView(status) {
   const s = status ?? {};
@@ -106,6 +108,7 @@ export function statusView(status) {
     limits,
     stamp: typeof s.stamp === 'number' && Number.isFinite(s.stamp) ? s.stamp : null,
     falls: Number.isSafeInteger(s.falls) && s.falls >= 0 ? s.falls : null,
+    robotOffline: s.robot === 'offline',
   };
 }
 

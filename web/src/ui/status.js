@@ -1,7 +1,7 @@
 /**
- * The crowd panel: drivers count (people; labelled bots apart), operator banner, fusion
- * strategy, the sim's fall count, the command arrow and text, and the per-direction histogram,
- * rendered from crowd/status.
+ * The crowd panel: drivers count (people; labelled bots apart), operator banner, "robot
+ * offline" banner, fusion strategy, the sim's fall count, the command arrow and text, and the
+ * per-direction histogram, rendered from crowd/status.
  */
 import { arrowShape } from '../logic/arrow.js';
 import { BIN_NAMES, BUTTONS } from '../logic/commands.js';
@@ -15,10 +15,11 @@ const GLYPHS = Object.fromEntries(BUTTONS.map((b) => [b.name, b.glyph]));
  * Build the histogram rows (one `hist-<bin>` per BIN_NAMES entry) and return the renderer.
  *
  * @param {{drivers: HTMLElement, bots?: HTMLElement, botsBox?: HTMLElement,
- *   operator: HTMLElement, strategy: HTMLElement, falls: HTMLElement,
+ *   operator: HTMLElement, offline?: HTMLElement, strategy: HTMLElement, falls: HTMLElement,
  *   histogram: HTMLElement, arrow: SVGElement, arrowLine: SVGLineElement,
  *   arrowHead: SVGPolygonElement, commandText: HTMLElement, guard?: HTMLElement}} els -
- *   `guard`: the cliff guard's banner (hidden while nothing is limited)
+ *   `guard`: the cliff guard's banner (hidden while nothing is limited); `offline` (optional)
+ *   is shown while a relay gateway reports the robot offline
  * @param {{onLimits?: (limits: {maxLinear: number, maxAngular: number}) => void}} [callbacks] -
  *   called on every rendered status with its speed limits (m/s, rad/s)
  * @returns {{render: (status: object|null) => void}} render(parsed crowd/status); null is ignored
@@ -76,6 +77,7 @@ export function createStatusPanel(els, { onLimits = () => {} } = {}) {
       if (els.bots) els.bots.textContent = String(view.bots);
       if (els.botsBox) els.botsBox.hidden = view.bots === 0;
       els.operator.hidden = !view.operator;
+      if (els.offline) els.offline.hidden = !view.robotOffline;
       els.strategy.textContent = view.strategy ? `strategy: ${view.strategy}` : '';
       els.falls.hidden = view.falls === null; // no sim, no count
       els.falls.textContent = view.falls === null ? '' : `falls: ${view.falls}`;
