@@ -323,7 +323,8 @@ def test_every_launch_node_is_respawned(tree):
 
 def test_setup_cfg_installs_scripts_where_ros2_run_finds_them():
     packages = sorted(p.parent.name for p in SRC.glob('*/package.xml'))
-    assert NODE_PACKAGES | {'kropbot_bringup', 'kropbot_relay', 'kropbot_guard', 'kropbot_range'} <= set(packages)
+    assert NODE_PACKAGES | {'kropbot_bringup', 'kropbot_relay', 'kropbot_guard',
+                            'kropbot_range'} <= set(packages)
     for package in packages:
         cfg = configparser.ConfigParser()
         cfg.read(SRC / package / 'setup.cfg')
