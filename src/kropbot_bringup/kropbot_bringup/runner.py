@@ -23,6 +23,7 @@ file), ``KROPBOT_EXTRA_PARAMS`` (more parameter files, space-separated, loaded l
 ``KROPBOT_PORT`` (9090), ``KROPBOT_ADDRESS`` (127.0.0.1), ``KROPBOT_WEB_ROOT``,
 ``KROPBOT_SETUP=0``, ``KROPBOT_RESPAWN_CAP`` (longest respawn delay, s), ``KROPBOT_VENV``,
 ``KROPBOT_RELAY`` (Zenoh router locator(s), comma-separated: also run ``relay_link``),
+``KROPBOT_SIM_VIEW`` (``top``, default, or ``fpv``: the camera on the simulated robot),
 ``ROS_DOMAIN_ID``, ``ROS_AUTOMATIC_DISCOVERY_RANGE``.
 """
 
@@ -250,7 +251,12 @@ def stack_env(env):
     env = dict(env)
     env['KROPBOT_INSTALL'] = str(ROOT / 'install')
     env.setdefault('KROPBOT_PARAMS', str(config / 'robot.yaml'))
+    view = env.get('KROPBOT_SIM_VIEW', 'top')
+    if view not in ('top', 'fpv'):
+        raise RuntimeError(f"KROPBOT_SIM_VIEW must be 'top' or 'fpv', got {view!r}")
     overlay = [] if env.get('KROPBOT_SIM', '1') == '0' else [str(config / 'sim.yaml')]
+    if overlay and view == 'fpv':  # as robot.launch.py sim:=true sim_view:=fpv
+        overlay.append(str(config / 'sim_fpv.yaml'))
     overlay += env.get('KROPBOT_EXTRA_PARAMS', '').split()
     env['KROPBOT_OVERLAY'] = ' '.join(f'--params-file {path}' for path in overlay)
     env.setdefault('KROPBOT_PORT', '9090')

@@ -333,3 +333,14 @@ def test_relay_link_runs_only_with_kropbot_relay():
     name, command = runner.RELAY_PROGRAM
     assert name == 'relay_link' and 'kropbot_relay/lib/kropbot_relay/relay_link' in command
     assert '__node:=relay_link' in command and 'connect:=$KROPBOT_RELAY_CONNECT' in command
+
+
+def test_sim_view_fpv_adds_the_first_person_overlay_like_the_launch_file():
+    config = ROOT / 'src' / 'kropbot_bringup' / 'config'
+    env = runner.stack_env({'KROPBOT_SIM_VIEW': 'fpv'})
+    assert env['KROPBOT_OVERLAY'] == (f'--params-file {config / "sim.yaml"} '
+                                      f'--params-file {config / "sim_fpv.yaml"}')
+    real = runner.stack_env({'KROPBOT_SIM': '0', 'KROPBOT_SIM_VIEW': 'fpv'})
+    assert real['KROPBOT_OVERLAY'] == ''
+    with pytest.raises(RuntimeError, match='KROPBOT_SIM_VIEW'):
+        runner.stack_env({'KROPBOT_SIM_VIEW': 'side'})
