@@ -162,6 +162,13 @@ class ModeSwitch:
             self._drop(vid)
         return len(ids)
 
+    def clear(self):
+        """Drop every mode vote (their sender is lost); return how many."""
+        n = len(self._votes)
+        self._votes.clear()
+        self._counts = dict.fromkeys(SWITCH_MODES, 0)
+        return n
+
     def counts(self, now):
         """Return ``{mode: live mode votes}`` for each of :data:`SWITCH_MODES` at ``now``."""
         self._expire(now)
