@@ -103,6 +103,8 @@ class MemoryBridge(Bridge):
         on_left: optional callable ``(voter_id, topic)`` for each ended vote (server loop).
         on_mode_vote: optional callable taking each
             :class:`~kropbot_gateway.session.PublishModeVote`.
+        on_control: optional callable ``(what, value)`` for the operator's ``('pause', bool)``
+            and ``('mode', str)`` commands.
 
     Attributes:
         votes: every published vote, in order.
@@ -118,8 +120,9 @@ class MemoryBridge(Bridge):
     """
 
     def __init__(self, on_vote=None, on_subscription=None, on_teleop=None, on_left=None,
-                 on_mode_vote=None):
+                 on_mode_vote=None, on_control=None):
         self.votes = []
+        self._on_control = on_control
         self.mode_votes = []
         self._on_mode_vote = on_mode_vote
         self.paused = False
@@ -156,11 +159,15 @@ class MemoryBridge(Bridge):
         """Record the pause state; answer like the vote node's ``crowd/pause``."""
         word = 'paused' if paused else 'resumed'
         changed, self.paused = self.paused != paused, paused
+        if self._on_control:
+            self._on_control('pause', paused)
         done(True, f'crowd {word}' if changed else f'crowd already {word}')
 
     def set_mode(self, mode, done):
         """Record the mode; answer with success."""
         self.modes.append(mode)
+        if self._on_control:
+            self._on_control('mode', mode)
         done(True, f'mode set to {mode}')
 
     def attach_moderation(self, handler):
