@@ -21,6 +21,7 @@ loopback addresses (127.0.0.2, 127.0.0.3) so that a kick or ban refuses their ad
 Measured delays are printed; bounds from the issue and docs/SAFETY.md.
 """
 
+from contextlib import ExitStack
 import json
 import threading
 import time
@@ -91,8 +92,13 @@ class Stack:
     def last_status(self):
         return status_of(self.status[-1][1]) if self.status else {}
 
-    def operator(self):
-        ws = connect(self.url, open_timeout=5, close_timeout=1)
+    def raw(self, es, address='127.0.0.1'):
+        """Open a raw WebSocket from ``address``, closed when the ExitStack ``es`` ends."""
+        return es.enter_context(connect(self.url, open_timeout=5, close_timeout=1,
+                                        source_address=(address, 0)))
+
+    def operator(self, es):
+        ws = self.raw(es)
         ws.send(json.dumps(auth_op(SECRET, 'test', '127.0.0.1', lifetime=600)))
         assert json.loads(ws.recv(5))['msg'] == 'auth: authenticated as operator'
         return ws
@@ -216,7 +222,8 @@ FORWARD, FORWARD2, LEFT = (MAX_V, 0.0), (0.2, 0.0), (0.0, MAX_W)
 
 
 def test_each_mode_with_three_voters_and_queue_hand_over(stack):
-    op = stack.operator()
+    es = ExitStack()
+    op = stack.operator(es)
     crowd = Crowd(stack.port)
     try:
         tokens = [v.you['you'] for v in crowd.voters]
@@ -265,11 +272,12 @@ def test_each_mode_with_three_voters_and_queue_hand_over(stack):
     finally:
         crowd.close()
         stack.set_mode(op, 'vote')
-        op.close()
+        es.close()
 
 
 def test_pause_stops_within_one_control_period_and_resume_drives_again(stack):
-    op = stack.operator()
+    es = ExitStack()
+    op = stack.operator(es)
     crowd = Crowd(stack.port)
     try:
         crowd.hold([FORWARD] * 3)
@@ -290,16 +298,16 @@ def test_pause_stops_within_one_control_period_and_resume_drives_again(stack):
         wait_for(lambda: stack.last_status()['paused'] is False, 5, message='not paused')
     finally:
         crowd.close()
-        op.close()
+        es.close()
 
 
 def test_kick_ban_and_the_ban_file_across_a_gateway_restart(stack):
-    op = stack.operator()
+    es = ExitStack()
+    op = stack.operator(es)
     crowd = Crowd(stack.port)
-    griefer = connect(stack.url, open_timeout=5, source_address=('127.0.0.2', 0))
-    stuffer = [connect(stack.url, open_timeout=5, source_address=('127.0.0.3', 0))
-               for _ in range(2)]
-    watcher = connect(stack.url, open_timeout=5)  # the 4th from 127.0.0.1
+    griefer = stack.raw(es, '127.0.0.2')
+    stuffer = [stack.raw(es, '127.0.0.3') for _ in range(2)]
+    watcher = stack.raw(es)  # the 4th from 127.0.0.1
     resend = Resender([(griefer, vote_op(0.0, MAX_W))]
                       + [(ws, vote_op(-MAX_V, 0.0)) for ws in stuffer])
     try:
@@ -338,7 +346,7 @@ def test_kick_ban_and_the_ban_file_across_a_gateway_restart(stack):
                      message="the kicked connection's vote is gone")
         print(f'kick -> its vote gone from crowd/status in {t - kicked:.3f} s')
         with pytest.raises(InvalidStatus) as refused:
-            connect(stack.url, open_timeout=5, source_address=('127.0.0.2', 0))
+            stack.raw(es, '127.0.0.2')
         assert refused.value.response.status_code == 403
 
         stuffer_token = by_address['127.0.0.3'][0]['token']
@@ -353,19 +361,16 @@ def test_kick_ban_and_the_ban_file_across_a_gateway_restart(stack):
     finally:
         resend.stop()
         crowd.close()
-        for ws in (op, griefer, watcher, *stuffer):
-            ws.close()
+        es.close()
 
     stack.gateway.stop()  # a respawn: the bans come back from the ban file
     stack.start_gateway()
-    for address in ('127.0.0.2', '127.0.0.3'):
-        with pytest.raises(InvalidStatus) as refused:
-            connect(stack.url, open_timeout=5, source_address=(address, 0))
-        assert refused.value.response.status_code == 403
-    op = stack.operator()
-    try:
+    with ExitStack() as es:
+        for address in ('127.0.0.2', '127.0.0.3'):
+            with pytest.raises(InvalidStatus) as refused:
+                stack.raw(es, address)
+            assert refused.value.response.status_code == 403
+        op = stack.operator(es)
         assert stack.moderate(op, action='unban', address='127.0.0.3')['msg'] == \
             'moderation: 127.0.0.3 may connect again'
-        connect(stack.url, open_timeout=5, source_address=('127.0.0.3', 0)).close()
-    finally:
-        op.close()
+        stack.raw(es, '127.0.0.3')
