@@ -170,6 +170,36 @@ describe('CrowdLink', () => {
     expect(statuses).toHaveLength(1);
   });
 
+  it('crowd modes: crowd/you behind the gateway, mode votes, moderation for the operator', () => {
+    const got = [];
+    const { link } = makeLink({ handlers: { onYou: (m) => got.push(['you', m]),
+      onConnections: (m) => got.push(['connections', m]) } });
+    expect(link.publishModeVote({ data: '{}' })).toBe(false);
+    const ros = FakeRos.all[0];
+    ros.open();
+    const you = ros.topics.find((t) => t.name === 'crowd/you');
+    expect(you.messageType).toBe('std_msgs/msg/String');
+    you.callback({ data: '{"you": "0a1b2c3d"}' });
+    expect(link.publishModeVote({ data: 'a' })).toBe(true);
+    expect(link.publishModeVote({ data: 'b' })).toBe(true);
+    const modeVote = ros.topics.filter((t) => t.name === 'crowd/mode_vote');
+    expect(modeVote).toHaveLength(1); // advertised once
+    expect(modeVote[0].advertised).toBe(true);
+    expect(modeVote[0].published).toEqual([{ data: 'a' }, { data: 'b' }]);
+    expect(link.publishModeration({ data: '{"action":"pause"}' })).toBe(false); // not enabled
+    link.enableModeration();
+    link.enableModeration(); // once per connection
+    expect(ros.topics.filter((t) => t.name === 'crowd/moderation')).toHaveLength(1);
+    expect(link.publishModeration({ data: '{"action":"pause"}' })).toBe(true);
+    ros.topics.find((t) => t.name === 'crowd/connections').callback({ data: '{"total":1}' });
+    expect(got).toEqual([['you', { data: '{"you": "0a1b2c3d"}' }],
+      ['connections', { data: '{"total":1}' }]]);
+    // the stock rosbridge mode has no gateway topics
+    makeLink({ gatewayTopics: false });
+    FakeRos.all[1].open();
+    expect(FakeRos.all[1].topics.some((t) => t.name === 'crowd/you')).toBe(false);
+  });
+
   it('gives up on a connection attempt that hangs and tries again', () => {
     const { link } = makeLink({ connectTimeoutMs: 1000 });
     vi.advanceTimersByTime(1000);
