@@ -12,8 +12,10 @@
  * Ros.authenticate() on the open connection only; the gateway's `status` ops reach
  * `onServerStatus`; once authenticated, `enableTeleop()` advertises teleop/cmd_vel on this
  * connection and `publishTeleop()` sends the operator's commands (again only while connected),
- * and `enableModeration()` advertises the gateway's crowd/moderation and subscribes to its
- * crowd/connections (`publishModeration()`, `onConnections`).
+ * and `enableModeration()` subscribes to the gateway's crowd/connections (`onConnections`) and
+ * lets `publishModeration()` send commands on its crowd/moderation. Each command is a rosbridge
+ * `publish` op with its own id, so the gateway's answer (a `status` op echoing the id, which
+ * roslibjs emits as `status:<id>`) reaches `onServerStatus` too.
  *
  * Crowd modes: `publishModeVote()` sends a crowd/mode_vote. Behind the crowd gateway
  * (`gatewayTopics`), every connection also subscribes to the gateway's own crowd/you (this
@@ -152,26 +154,34 @@ export class CrowdLink {
   }
 
   /**
-   * Operator (after the gateway accepted the auth op): advertise crowd/moderation and
-   * subscribe to crowd/connections on this connection.
+   * Operator (after the gateway accepted the auth op): subscribe to crowd/connections and
+   * allow moderation commands on this connection.
    */
   enableModeration() {
-    if (!this.connected || !this.topics || this.topics.moderation) return;
-    this.topics.moderation = this._topic(TOPICS.moderation, { queue_size: 1 });
-    this.topics.moderation.advertise();
+    if (!this.connected || !this.topics || this.topics.connections) return;
     this.topics.connections = this._topic(TOPICS.connections);
     this.topics.connections.subscribe((m) => this.onConnections(m));
   }
 
   /**
-   * Publish one moderation command if the socket is open and moderation is enabled on it.
+   * Send one moderation command if the socket is open and moderation is enabled on it.
+   *
+   * A rosbridge `publish` op on crowd/moderation with an id of its own (roslibjs Topic.publish
+   * hides its id, and roslibjs emits a status op with an id only as `status:<id>`): the
+   * gateway's answer is handed to `onServerStatus`.
    *
    * @param {{data: string}} msg - logic/moderation.js moderationMessage()
    * @returns {boolean} whether it was sent
    */
   publishModeration(msg) {
-    if (!this.connected || !this.ros?.isConnected || !this.topics?.moderation) return false;
-    this.topics.moderation.publish(msg);
+    if (!this.connected || !this.ros?.isConnected || !this.topics?.connections) return false;
+    const ros = this.ros;
+    this.moderationSeq = (this.moderationSeq ?? 0) + 1;
+    const id = `moderation:${this.moderationSeq}`;
+    ros.once(`status:${id}`, (m) => {
+      if (this.ros === ros) this.onServerStatus(m);
+    });
+    ros.callOnConnection({ op: 'publish', id, topic: TOPICS.moderation.name, msg });
     return true;
   }
 

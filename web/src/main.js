@@ -70,6 +70,7 @@ const controls = new Controls({ votes });
 const subtle = window.isSecureContext ? window.crypto?.subtle : undefined;
 let operatorPanel = null;
 let moderation = null;
+let modes = null;
 const operator = new OperatorSession({
   available: Boolean(subtle),
   makeAuth: (secret) => authFields({
@@ -89,6 +90,7 @@ const operator = new OperatorSession({
     }
     operatorPanel?.show(state, detail);
     moderation?.show(state === STATES.operator);
+    modes?.setOperator(state === STATES.operator);
   },
 });
 operatorPanel = createOperatorPanel({
@@ -132,7 +134,7 @@ const status = createStatusPanel({
 const modeVoter = new ModeVoter({
   send: (mode) => link.publishModeVote(modeVoteMessage(mode, voterId)),
 });
-const modes = createModesPanel($('modes'), {
+modes = createModesPanel($('modes'), {
   pad: $('pad'), clientToken: voterId ? voterToken(voterId) : null, now,
   onModeVote: (mode) => modeVoter.choose(mode, now()),
 });

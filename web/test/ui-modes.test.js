@@ -80,6 +80,11 @@ describe('modes panel', () => {
     expect(testid('modes').dataset.queueRole).toBe('driver');
     panel.setYou(null);
     expect(testid('modes').dataset.queueRole).toBe('waiting');
+    panel.setOperator(true); // the operator's pad drives teleop/cmd_vel in every mode
+    expect(testid('pad').dataset.padState).toBe('drive');
+    expect(testid('mode-hint').hidden).toBe(true);
+    panel.setOperator(false);
+    expect(testid('pad').dataset.padState).toBe('wait');
     panel.render({ mode: 'vote' });
     expect(testid('modes').dataset.queueRole).toBeUndefined();
   });

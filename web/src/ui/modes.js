@@ -32,7 +32,9 @@ const PAD_HINTS = {
  *   rosbridge mode (else null: the gateway's `you` is used); now: ms clock; onModeVote: called
  *   with the chosen mode (null = withdrawn); without it the meter's buttons stay disabled
  * @returns {{render: (status: object|null) => void, setYou: (you: object|null) => void,
- *   tick: () => void}} setYou: the parsed crowd/you of this connection
+ *   setOperator: (active: boolean) => void, tick: () => void}} setYou: the parsed crowd/you of
+ *   this connection; setOperator: this page is the operator (its pad drives teleop/cmd_vel,
+ *   which overrides every mode: the pad always drives, no queue hint)
  */
 export function createModesPanel(root, { pad, clientToken = null, now, onModeVote = null }) {
   const $ = (id) => root.querySelector(`[data-testid="${id}"]`);
@@ -62,6 +64,7 @@ export function createModesPanel(root, { pad, clientToken = null, now, onModeVot
   }
   let last = null; // { status, at }
   let you = null; // the gateway's crowd/you
+  let operator = false;
 
   function drawTally(d) {
     els.tally.hidden = d === null;
@@ -100,6 +103,7 @@ export function createModesPanel(root, { pad, clientToken = null, now, onModeVot
     }
     drawTally(view.democracy);
     drawMeter(view.meter);
+    if (operator) view.pad = 'drive';
     pad.dataset.padState = view.pad;
     pad.setAttribute('aria-disabled', String(view.pad === 'wait'));
     els.hint.textContent = PAD_HINTS[view.pad];
@@ -111,6 +115,10 @@ export function createModesPanel(root, { pad, clientToken = null, now, onModeVot
       if (!status) return;
       last = { status, at: now() };
       draw();
+    },
+    setOperator(active) {
+      operator = Boolean(active);
+      if (last) draw();
     },
     setYou(message) {
       you = message && typeof message === 'object' ? message : null;
