@@ -237,7 +237,10 @@ class Moderator:
 
         def finish(ok, result):
             line = log_line(command, operator, result if ok else f'refused: {result}')
-            (self.log.info if ok else self.log.warning)(line)
+            if ok:  # two call sites: rclpy refuses one call site at two severities
+                self.log.info(line)
+            else:
+                self.log.warning(line)
             answer('info' if ok else 'error', f'moderation: {result}')
 
         if action in ('pause', 'resume'):
