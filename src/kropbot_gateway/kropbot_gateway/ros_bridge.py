@@ -15,12 +15,14 @@ Moderation: mode votes are published as ``std_msgs/String`` JSON (``{"voter", "m
 closed connection's withdrawn with ``"mode": ""``); the operator's pause and mode commands are
 calls of the vote node's ``crowd/pause`` service (``std_srvs/srv/SetBool``) and
 ``<vote_node>/set_parameters`` (``rcl_interfaces/srv/SetParameters``, as ``ros2 param set``),
-made by the executor thread and answered within :data:`CALL_TIMEOUT`; the ROS topic
+made by the executor thread (waiting up to :data:`CALL_TIMEOUT` for the service, then as long
+for the answer); the ROS topic
 ``crowd/moderation`` (``std_msgs/String``) brings moderation commands from the robot's graph.
 """
 
 from collections import deque
 import json
+import time
 
 from geometry_msgs.msg import Twist, TwistStamped
 from kropbot_common.ros_liveliness import declare_sender
@@ -124,11 +126,29 @@ class RosBridge(Bridge):
                             lambda result: _mode_outcome(result, mode), done))
         self._guard.trigger()
 
-    def _call(self, client, request, outcome, done):
-        """Call ``client`` (executor thread); ``done(ok, text)`` once, within CALL_TIMEOUT."""
-        if client is None or not client.service_is_ready():
-            name = client.srv_name if client is not None else 'the vote node'
-            done(False, f'{name} is not available (is the vote node running?)')
+    def _call(self, client, request, outcome, done, deadline=None):
+        """Call ``client`` (executor thread); ``done(ok, text)`` once.
+
+        Waits up to :data:`CALL_TIMEOUT` for the service to be discovered (a vote node that
+        just started or respawned), then up to :data:`CALL_TIMEOUT` for its answer.
+        """
+        if client is None:
+            done(False, 'the vote node is not configured on this gateway')
+            return
+        now = time.monotonic()
+        deadline = now + CALL_TIMEOUT if deadline is None else deadline
+        if not client.service_is_ready():
+            if now >= deadline:
+                done(False, f'{client.srv_name} is not available (is the vote node running?)')
+                return
+            retry = None
+
+            def again():
+                retry.cancel()
+                self._node.destroy_timer(retry)
+                self._call(client, request, outcome, done, deadline)
+
+            retry = self._node.create_timer(0.1, again)
             return
         future = client.call_async(request)
         timer = None
