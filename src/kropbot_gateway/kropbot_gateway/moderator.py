@@ -29,13 +29,13 @@ import time
 from kropbot_common.voter_token import voter_token
 from websockets.exceptions import ConnectionClosed
 
+from kropbot_gateway.actions import status
 from kropbot_gateway.admission import VoteSlots, address_of
 from kropbot_gateway.encoding import encode_json, encode_publish
 from kropbot_gateway.errors import ProtocolError
 from kropbot_gateway.moderation import ROS_OPERATOR, log_line, parse_moderation
 from kropbot_gateway.names import resolve_topic
 from kropbot_gateway.roles import CONNECTIONS_TOPIC, CROWD, YOU_TOPIC
-from kropbot_gateway.session import status
 
 #: Close code and reasons for connections the operator removes.
 KICKED = (1008, 'kicked by the operator')
