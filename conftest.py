@@ -3,12 +3,17 @@
 Every test run gets its own ``ROS_DOMAIN_ID`` (claimed with a lock file so concurrent runs on
 one machine never share it, unless ``KROPBOT_TEST_DOMAIN_ID`` is set) and
 ``ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST``, so parallel runs, a running stack and the LAN never
-cross-talk. The variables are set before any test imports
-rclpy, and are inherited by every node process a test starts.
+cross-talk. ``XDG_STATE_HOME`` points into a fresh temporary directory, so a gateway started by
+a test never reads or writes the user's ban file (``~/.local/state/kropbot/bans.json``). The
+variables are set before any test imports rclpy, and are inherited by every node process a test
+starts.
 """
 
+import atexit
 import fcntl
 import os
+import shutil
+import tempfile
 
 from kropbot_testing.processes import NodeProcess, wait_for
 from kropbot_testing.ros_harness import RosHarness
@@ -51,6 +56,8 @@ os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
 os.environ.pop('ROS_STATIC_PEERS', None)
 os.environ.setdefault('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp')
 os.environ['PYTHONUNBUFFERED'] = '1'
+os.environ['XDG_STATE_HOME'] = tempfile.mkdtemp(prefix='kropbot-test-state-')
+atexit.register(shutil.rmtree, os.environ['XDG_STATE_HOME'], True)
 
 
 @pytest.fixture

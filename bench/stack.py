@@ -22,10 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'testing'))
 
 from kropbot_testing.processes import NodeProcess, free_port, wait_for  # noqa: E402
 
-#: Gateway overrides for benchmarks: every client comes from 127.0.0.1, so the per-address cap
-#: and the per-connection vote limits are raised (documented parameters, doc/gateway.md).
+#: Gateway overrides for benchmarks: every client comes from 127.0.0.1, so the per-address caps
+#: (connections, voters) and the per-connection vote limits are raised (documented parameters,
+#: doc/gateway.md).
 GATEWAY_BENCH_PARAMS = {
     'max_connections': 100000, 'max_connections_per_address': 100000,
+    'max_votes_per_address': 0,
     'votes_per_second': 100.0, 'vote_burst': 100, 'abuse_factor': 100.0,
     'handshake_timeout': 60.0,
 }

@@ -36,7 +36,9 @@ def free_port():
 @pytest.fixture
 def gateway(start_node, wait_for):
     port = free_port()
-    proc = start_node('kropbot_gateway', 'gateway_node', 'gateway', params={'port': port})
+    # five roslibpy clients on 127.0.0.1 stand for five people: no per-address vote cap
+    proc = start_node('kropbot_gateway', 'gateway_node', 'gateway',
+                      params={'port': port, 'max_votes_per_address': 0})
     wait_for(lambda: 'crowd gateway on http://' in proc.log() or not proc.alive(), 20,
              message='gateway start')
     assert proc.alive(), proc.log()

@@ -45,6 +45,8 @@ NOBLE_TESTS = (
     'src/kropbot_gateway/test/test_config.py',
     'src/kropbot_gateway/test/test_gateway_server.py',
     'src/kropbot_gateway/test/test_import_boundary.py',
+    'src/kropbot_gateway/test/test_moderation.py',
+    'src/kropbot_gateway/test/test_moderation_server.py',
     'src/kropbot_gateway/test/test_protocol.py',
     'src/kropbot_gateway/test/test_protocol_fuzz.py',
     'src/kropbot_gateway/test/test_relay_wire.py',

@@ -260,3 +260,24 @@ def test_without_a_secrets_file_auth_is_refused_and_the_page_works(start_node, w
     assert not ros.node.get_publishers_info_by_topic('/teleop/cmd_vel') \
         or '/teleop/cmd_vel' not in names
     assert proc.stop() == 0
+
+
+def test_moderation_without_a_vote_node_says_so_and_a_crowd_member_cannot(gateway):
+    """No vote node: an operator's pause is answered (refused) within the call timeout, never
+    left hanging; a crowd connection's moderation command is refused by the role table."""
+    with gateway.raw() as op, gateway.raw() as crowd:
+        op.send(json.dumps(gateway.op()))
+        assert reply(op)['msg'] == 'auth: authenticated as operator'
+        command = {'op': 'publish', 'topic': 'crowd/moderation', 'id': 'p1',
+                   'msg': {'data': '{"action": "pause"}'}}
+        crowd.send(json.dumps(command))
+        assert 'needs the operator role' in reply(crowd)['msg']
+        started = time.monotonic()
+        op.send(json.dumps(command))
+        answer = reply(op, timeout=10)
+        assert answer['id'] == 'p1' and answer['level'] == 'error'
+        assert answer['msg'] == ('moderation: crowd/pause is not available (is the vote node '
+                                 'running?)')
+        assert time.monotonic() - started < 5.0
+    assert_no_secret_in_logs([gateway.proc], gateway.macs)
+    assert "action=pause operator='alice': refused" in gateway.proc.log()

@@ -78,7 +78,9 @@ def test_soak_60s_50_voters_10_viewers_resources_stable(start_node, ros, wait_fo
     from std_msgs.msg import String
 
     port = free_port()
-    gateway = start_node('kropbot_gateway', 'gateway_node', 'gateway', params={'port': port})
+    # 10 voters per loopback address stand for 10 people each: no per-address vote cap
+    gateway = start_node('kropbot_gateway', 'gateway_node', 'gateway',
+                         params={'port': port, 'max_votes_per_address': 0})
     start_node('kropbot_vote', 'vote_node', 'vote')
     start_node('kropbot_camera', 'camera_node', 'camera',
                params={'source': 'test_pattern', 'width': 320, 'height': 240, 'fps': 10.0})

@@ -11,7 +11,16 @@
  * Operator mode (logic/operator.js): `authenticate()` sends the rosbridge `auth` op through
  * Ros.authenticate() on the open connection only; the gateway's `status` ops reach
  * `onServerStatus`; once authenticated, `enableTeleop()` advertises teleop/cmd_vel on this
- * connection and `publishTeleop()` sends the operator's commands (again only while connected).
+ * connection and `publishTeleop()` sends the operator's commands (again only while connected),
+ * and `enableModeration()` subscribes to the gateway's crowd/connections (`onConnections`) and
+ * lets `publishModeration()` send commands on its crowd/moderation. Each command is a rosbridge
+ * `publish` op with its own id, so the gateway's answer (a `status` op echoing the id, which
+ * roslibjs emits as `status:<id>`) reaches `onServerStatus` too.
+ *
+ * Crowd modes: `publishModeVote()` sends a crowd/mode_vote. Behind the crowd gateway
+ * (`gatewayTopics`), every connection also subscribes to the gateway's own crowd/you (this
+ * connection's voter token and whether its votes count: `onYou`); stock rosbridge has no such
+ * topic.
  */
 import { Ros, Topic } from 'roslib';
 import { Backoff } from './logic/backoff.js';
@@ -21,16 +30,24 @@ export const TOPICS = Object.freeze({
   status: { name: 'crowd/status', type: 'std_msgs/msg/String' },
   vote: { name: 'crowd/vote', type: 'geometry_msgs/msg/TwistStamped' },
   teleop: { name: 'teleop/cmd_vel', type: 'geometry_msgs/msg/Twist' },
+  modeVote: { name: 'crowd/mode_vote', type: 'std_msgs/msg/String' },
+  // the crowd gateway's own topics (src/kropbot_gateway/doc/gateway.md, "Moderation")
+  you: { name: 'crowd/you', type: 'std_msgs/msg/String' },
+  moderation: { name: 'crowd/moderation', type: 'std_msgs/msg/String' },
+  connections: { name: 'crowd/connections', type: 'std_msgs/msg/String' },
 });
 
 export class CrowdLink {
   /**
-   * @param {{url: string, backoff?: Backoff, connectTimeoutMs?: number,
-   *   RosClass?: typeof Ros, TopicClass?: typeof Topic}} opts - the WebSocket URL; the rest is
-   *   for tests (connectTimeoutMs: give up on an attempt after this many ms)
+   * @param {{url: string, gatewayTopics?: boolean, backoff?: Backoff,
+   *   connectTimeoutMs?: number, RosClass?: typeof Ros, TopicClass?: typeof Topic}} opts - the
+   *   WebSocket URL; gatewayTopics: the server is the crowd gateway (subscribe crowd/you; true
+   *   by default, false in the stock rosbridge mode); the rest is for tests (connectTimeoutMs:
+   *   give up on an attempt after this many ms)
    */
   constructor(opts) {
     this.url = opts.url;
+    this.gatewayTopics = opts.gatewayTopics ?? true;
     this._setHandlers({});
     this.backoff = opts.backoff ?? new Backoff();
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 5000;
@@ -53,10 +70,12 @@ export class CrowdLink {
    *
    * @param {{onState?: (state: string, info?: {retryInMs?: number}) => void,
    *   onStatus?: (msg: object) => void, onImage?: (msg: object) => void,
+   *   onYou?: (msg: object) => void, onConnections?: (msg: object) => void,
    *   onConnected?: () => void, onDisconnected?: () => void,
    *   onServerStatus?: (status: object) => void}} [handlers] - onState gets
-   *   'connecting', 'connected', 'reconnecting' or 'closed'; onStatus/onImage the crowd/status
-   *   and camera messages; onServerStatus the server's rosbridge `status` ops
+   *   'connecting', 'connected', 'reconnecting' or 'closed'; onStatus/onImage/onYou/
+   *   onConnections the crowd/status, camera, crowd/you and crowd/connections messages;
+   *   onServerStatus the server's rosbridge `status` ops
    */
   start(handlers = {}) {
     this._setHandlers(handlers);
@@ -118,6 +137,54 @@ export class CrowdLink {
     return true;
   }
 
+  /**
+   * Publish one crowd/mode_vote if the socket is open (advertised on first use).
+   *
+   * @param {{data: string}} msg - std_msgs/msg/String, logic/modes.js modeVoteMessage()
+   * @returns {boolean} whether it was sent
+   */
+  publishModeVote(msg) {
+    if (!this.connected || !this.ros?.isConnected || !this.topics) return false;
+    if (!this.topics.modeVote) {
+      this.topics.modeVote = this._topic(TOPICS.modeVote, { queue_size: 1 });
+      this.topics.modeVote.advertise();
+    }
+    this.topics.modeVote.publish(msg);
+    return true;
+  }
+
+  /**
+   * Operator (after the gateway accepted the auth op): subscribe to crowd/connections and
+   * allow moderation commands on this connection.
+   */
+  enableModeration() {
+    if (!this.connected || !this.topics || this.topics.connections) return;
+    this.topics.connections = this._topic(TOPICS.connections);
+    this.topics.connections.subscribe((m) => this.onConnections(m));
+  }
+
+  /**
+   * Send one moderation command if the socket is open and moderation is enabled on it.
+   *
+   * A rosbridge `publish` op on crowd/moderation with an id of its own (roslibjs Topic.publish
+   * hides its id, and roslibjs emits a status op with an id only as `status:<id>`): the
+   * gateway's answer is handed to `onServerStatus`.
+   *
+   * @param {{data: string}} msg - logic/moderation.js moderationMessage()
+   * @returns {boolean} whether it was sent
+   */
+  publishModeration(msg) {
+    if (!this.connected || !this.ros?.isConnected || !this.topics?.connections) return false;
+    const ros = this.ros;
+    this.moderationSeq = (this.moderationSeq ?? 0) + 1;
+    const id = `moderation:${this.moderationSeq}`;
+    ros.once(`status:${id}`, (m) => {
+      if (this.ros === ros) this.onServerStatus(m);
+    });
+    ros.callOnConnection({ op: 'publish', id, topic: TOPICS.moderation.name, msg });
+    return true;
+  }
+
   /** Drop this connection and connect anew (e.g. to leave operator mode). */
   restart() {
     if (this.ros) this._closed(this.ros);
@@ -128,6 +195,8 @@ export class CrowdLink {
     this.onState = handlers.onState ?? none;
     this.onStatus = handlers.onStatus ?? none;
     this.onImage = handlers.onImage ?? none;
+    this.onYou = handlers.onYou ?? none;
+    this.onConnections = handlers.onConnections ?? none;
     this.onConnected = handlers.onConnected ?? none;
     this.onDisconnected = handlers.onDisconnected ?? none;
     this.onServerStatus = handlers.onServerStatus ?? none;
@@ -188,8 +257,18 @@ export class CrowdLink {
     this.topics.status.subscribe((m) => this.onStatus(m));
     this.topics.image.subscribe((m) => this.onImage(m));
     this.topics.vote.advertise();
+    if (this.gatewayTopics) {
+      this.topics.you = mk(TOPICS.you);
+      this.topics.you.subscribe((m) => this.onYou(m));
+    }
     this.onState('connected');
     this.onConnected();
+  }
+
+  _topic(t, extra = {}) {
+    return new this.TopicClass({
+      ros: this.ros, name: t.name, messageType: t.type, reconnect_on_close: false, ...extra,
+    });
   }
 
   _closed(ros) {

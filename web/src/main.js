@@ -4,7 +4,8 @@
  *
  * Start-up: read ./config.json (logic/config.js) to learn who assigns voter ids, then build the
  * link, the vote schedulers (crowd and operator, behind one router) and the controls, the
- * widgets and the operator panel (logic/operator.js), and connect.
+ * widgets, the crowd-mode panel with its mode votes (logic/modes.js), the operator panel
+ * (logic/operator.js) with its moderation panel (logic/moderation.js), and connect.
  */
 import './style.css';
 import { CrowdLink } from './connection.js';
@@ -12,7 +13,7 @@ import { voteMessage } from './logic/commands.js';
 import { loadConfig } from './logic/config.js';
 import { Controls } from './logic/controls.js';
 import { socketUrl } from './logic/endpoint.js';
-import { voterToken } from './logic/modes.js';
+import { ModeVoter, modeVoteMessage, voterToken } from './logic/modes.js';
 import {
   DriveRouter, OPERATOR_TIMING, OperatorSession, STATES, authFields, operatorRequested,
   randomNonce, twistMessage,
@@ -24,6 +25,7 @@ import { createCamera } from './ui/camera.js';
 import { createConnectionState } from './ui/connection-state.js';
 import { createGamepad } from './ui/gamepad.js';
 import { createKeyboard } from './ui/keyboard.js';
+import { createModerationPanel } from './ui/moderation.js';
 import { createModesPanel } from './ui/modes.js';
 import { createOperatorPanel } from './ui/operator.js';
 import { createPad } from './ui/pad.js';
@@ -50,7 +52,10 @@ const voterId = config.voterId === 'client'
 showVoterMode({ root: document.body, note: $('voter-mode') }, config.voterId, voterId);
 
 // ---------------------------------------------------------------- link, votes, controls
-const link = new CrowdLink({ url: socketUrl(window.location, config) });
+// behind the crowd gateway the page also gets its own topic crowd/you (token, votes counted)
+const link = new CrowdLink({
+  url: socketUrl(window.location, config), gatewayTopics: config.voterId !== 'client',
+});
 const votes = new DriveRouter({
   crowd: new VoteScheduler({
     send: (cmd) => link.publishVote(voteMessage(cmd, Date.now(), voterId)),
@@ -64,6 +69,8 @@ const controls = new Controls({ votes });
 // ---------------------------------------------------------------- operator mode
 const subtle = window.isSecureContext ? window.crypto?.subtle : undefined;
 let operatorPanel = null;
+let moderation = null;
+let modes = null;
 const operator = new OperatorSession({
   available: Boolean(subtle),
   makeAuth: (secret) => authFields({
@@ -74,6 +81,7 @@ const operator = new OperatorSession({
   onChange: (state, detail) => {
     if (state === STATES.operator) {
       link.enableTeleop();
+      link.enableModeration();
       controls.releaseAll(now());
       votes.use('operator', now());
     } else if (state !== STATES.signingIn) {
@@ -81,6 +89,8 @@ const operator = new OperatorSession({
       votes.use('crowd', now());
     }
     operatorPanel?.show(state, detail);
+    moderation?.show(state === STATES.operator);
+    modes?.setOperator(state === STATES.operator);
   },
 });
 operatorPanel = createOperatorPanel({
@@ -96,6 +106,9 @@ operatorPanel = createOperatorPanel({
   },
 });
 operatorPanel.show(operator.state);
+moderation = createModerationPanel($('moderation'), {
+  send: (msg) => link.publishModeration(msg),
+});
 
 // ---------------------------------------------------------------- widgets
 const connState = createConnectionState($('conn-state'));
@@ -106,6 +119,7 @@ const status = createStatusPanel({
   botsBox: $('bots-box'),
   operator: $('operator'),
   offline: $('robot-offline'),
+  paused: $('paused'),
   strategy: $('strategy'),
   falls: $('falls'),
   guard: $('guard'),
@@ -115,8 +129,14 @@ const status = createStatusPanel({
   arrowHead: $('arrow-head'),
   commandText: $('command-text'),
 }, { onLimits: (limits) => controls.setLimits(limits, now()) });
-const modes = createModesPanel($('modes'), {
+// mode votes (crowd switch): re-sent every 20 s while chosen; the tab's id in the stock
+// rosbridge mode, '' behind the gateway (it writes the connection's voter id)
+const modeVoter = new ModeVoter({
+  send: (mode) => link.publishModeVote(modeVoteMessage(mode, voterId)),
+});
+modes = createModesPanel($('modes'), {
   pad: $('pad'), clientToken: voterId ? voterToken(voterId) : null, now,
+  onModeVote: (mode) => modeVoter.choose(mode, now()),
 });
 
 // ---------------------------------------------------------------- inputs
@@ -144,7 +164,10 @@ document.addEventListener('visibilitychange', () => {
 // ---------------------------------------------------------------- go
 setInterval(() => votes.tick(now()), 50); // the operator re-sends every 100 ms
 setInterval(() => camera.updateAge(), 100);
-setInterval(() => modes.tick(), 250);
+setInterval(() => {
+  modes.tick();
+  modeVoter.tick(now());
+}, 250);
 setInterval(() => gamepad.poll(), 50);
 link.start({
   onState: connState.show,
@@ -152,15 +175,25 @@ link.start({
     const parsed = parseStatus(msg?.data);
     status.render(parsed);
     modes.render(parsed);
+    moderation.renderStatus(parsed);
   },
+  onYou: (msg) => {
+    const you = parseStatus(msg?.data);
+    modes.setYou(you);
+    moderation.setOwnToken(you?.you ?? null);
+  },
+  onConnections: (msg) => moderation.renderConnections(parseStatus(msg?.data)),
   onImage: camera.show,
   onConnected: () => {
     votes.onConnected(now());
+    modeVoter.onConnected(now());
     operator.connected();
   },
   onDisconnected: () => {
     votes.onDisconnected();
+    modeVoter.onDisconnected();
+    modes.setYou(null); // the next connection has another voter id
     operator.disconnected();
   },
-  onServerStatus: (m) => operator.status(m),
+  onServerStatus: (m) => moderation.serverStatus(m) || operator.status(m),
 });

@@ -43,6 +43,14 @@ class FakeRos {
   authenticate(...args) {
     this.auths.push(args);
   }
+
+  once(ev, fn) {
+    this.on(ev, fn);
+  }
+
+  callOnConnection(msg) {
+    (this.sent ??= []).push(msg);
+  }
 }
 
 class FakeTopic {
@@ -168,6 +176,44 @@ describe('CrowdLink', () => {
     expect(FakeRos.all[1].topics.some((t) => t.name === 'teleop/cmd_vel')).toBe(false);
     ros.emit('status', { level: 'info', msg: 'late, from the old socket' });
     expect(statuses).toHaveLength(1);
+  });
+
+  it('crowd modes: crowd/you behind the gateway, mode votes, moderation for the operator', () => {
+    const got = [];
+    const { link } = makeLink({ handlers: { onYou: (m) => got.push(['you', m]),
+      onConnections: (m) => got.push(['connections', m]),
+      onServerStatus: (m) => got.push(['server', m]) } });
+    expect(link.publishModeVote({ data: '{}' })).toBe(false);
+    const ros = FakeRos.all[0];
+    ros.open();
+    const you = ros.topics.find((t) => t.name === 'crowd/you');
+    expect(you.messageType).toBe('std_msgs/msg/String');
+    you.callback({ data: '{"you": "0a1b2c3d"}' });
+    expect(link.publishModeVote({ data: 'a' })).toBe(true);
+    expect(link.publishModeVote({ data: 'b' })).toBe(true);
+    const modeVote = ros.topics.filter((t) => t.name === 'crowd/mode_vote');
+    expect(modeVote).toHaveLength(1); // advertised once
+    expect(modeVote[0].advertised).toBe(true);
+    expect(modeVote[0].published).toEqual([{ data: 'a' }, { data: 'b' }]);
+    expect(link.publishModeration({ data: '{"action":"pause"}' })).toBe(false); // not enabled
+    link.enableModeration();
+    link.enableModeration(); // once per connection
+    expect(ros.topics.filter((t) => t.name === 'crowd/connections')).toHaveLength(1);
+    expect(link.publishModeration({ data: '{"action":"pause"}' })).toBe(true);
+    expect(link.publishModeration({ data: '{"action":"resume"}' })).toBe(true);
+    const [pause, resume] = ros.sent;
+    expect(pause).toMatchObject({ op: 'publish', topic: 'crowd/moderation',
+      msg: { data: '{"action":"pause"}' } });
+    expect(pause.id).not.toBe(resume.id);
+    ros.emit(`status:${resume.id}`, { level: 'info', msg: 'moderation: crowd resumed' });
+    ros.topics.find((t) => t.name === 'crowd/connections').callback({ data: '{"total":1}' });
+    expect(got).toEqual([['you', { data: '{"you": "0a1b2c3d"}' }],
+      ['server', { level: 'info', msg: 'moderation: crowd resumed' }],
+      ['connections', { data: '{"total":1}' }]]);
+    // the stock rosbridge mode has no gateway topics
+    makeLink({ gatewayTopics: false });
+    FakeRos.all[1].open();
+    expect(FakeRos.all[1].topics.some((t) => t.name === 'crowd/you')).toBe(false);
   });
 
   it('gives up on a connection attempt that hangs and tries again', () => {

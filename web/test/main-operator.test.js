@@ -42,6 +42,14 @@ vi.mock('roslib', () => {
       this.auths.push({ mac, client, dest, rand, t, level, end });
     }
 
+    once(ev, fn) {
+      this.on(ev, fn);
+    }
+
+    callOnConnection(msg) {
+      (this.sent ??= []).push(msg);
+    }
+
     close() {
       this.isConnected = false;
     }
@@ -125,6 +133,21 @@ it('signs in with a MAC, drives teleop/cmd_vel, re-authenticates after a drop, l
   const teleop = ros.topics.find((t) => t.name === 'teleop/cmd_vel');
   expect(teleop.advertised).toBe(true);
 
+  // moderation: the panel shows, lists crowd/connections, kicks and pauses on crowd/moderation
+  expect(testid('moderation').hidden).toBe(false);
+  ros.topics.find((t) => t.name === 'crowd/connections').callback({ data: JSON.stringify({
+    total: 1, bans: [], connections: [{ token: '0a1b2c3d', role: 'crowd',
+      address: '203.0.113.5', counted: true, votes: 2, last_vote: [0.3, 0] }] }) });
+  testid('mod-kick-0a1b2c3d').click();
+  testid('mod-pause').click();
+  expect(ros.sent.map((m) => [m.op, m.topic, JSON.parse(m.msg.data)])).toEqual([
+    ['publish', 'crowd/moderation', { action: 'kick', token: '0a1b2c3d' }],
+    ['publish', 'crowd/moderation', { action: 'pause' }]]);
+  const pauseId = ros.sent[1].id;
+  ros.emit(`status:${pauseId}`, { level: 'info', msg: 'moderation: crowd paused', id: pauseId });
+  expect(testid('mod-answer').textContent).toBe('crowd paused');
+  expect(testid('operator-state').dataset.state).toBe('operator'); // not an auth answer
+
   // the pad now drives teleop/cmd_vel at a steady rate while held, stop on release
   const votes = ros.topics.find((t) => t.name === 'crowd/vote');
   const votesBefore = votes.published.length;
@@ -153,6 +176,7 @@ it('signs in with a MAC, drives teleop/cmd_vel, re-authenticates after a drop, l
   // leaving: a new connection as a crowd voter, and the crowd pad votes again
   testid('operator-leave').dispatchEvent(new MouseEvent('click'));
   expect(testid('operator-state').dataset.state).toBe('off');
+  expect(testid('moderation').hidden).toBe(true);
   expect(document.body.dataset.role).toBe('crowd');
   await vi.advanceTimersByTimeAsync(1100); // the back-off's second step
   const ros3 = sockets.at(-1);

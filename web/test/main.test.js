@@ -148,6 +148,32 @@ describe('main.js', () => {
     expect(document.body.dataset.voterId).toBe('tab-0f0e0d0c-0b0a-4908-8706-050403020100');
   });
 
+  it('behind the gateway: crowd/you gives the token and the watching note; pause banner; '
+    + 'mode votes', async () => {
+    const page = await startPage({ ok: false, status: 404, text: async () => 'not found' });
+    const { voterToken } = await import('../src/logic/modes.js');
+    const me = voterToken('ws-000000000001');
+    page.topic('crowd/you').callback({ data: JSON.stringify({ you: me, role: 'crowd',
+      counted: false, why: 'too many voters from your network' }) });
+    expect(page.testid('watching').hidden).toBe(false);
+    page.topic('crowd/status').callback({
+      data: JSON.stringify({ voters: 2, mode: 'queue', paused: true, switch: { enabled: true,
+        active: false, anarchy: 0, democracy: 0, threshold: 0.75 }, queue: {
+        turn_duration: 30, driver: voterToken('ws-other'), turn_left: 10, idle_left: null,
+        length: 1, waiting: [me] } }),
+    });
+    expect(page.testid('mode-detail').textContent).toBe('your turn in 0:10 (position 1 of 1)');
+    expect(page.testid('paused-banner').hidden).toBe(false);
+    expect(page.testid('paused-banner').textContent).toMatch(/Paused by the operator/);
+    page.topic('crowd/status').callback({ data: JSON.stringify({ voters: 2, paused: false }) });
+    expect(page.testid('paused-banner').hidden).toBe(true);
+    page.testid('mode-vote-democracy').click();
+    const sent = page.topic('crowd/mode_vote').published;
+    expect(sent.map((m) => JSON.parse(m.data))).toEqual([{ voter: '', mode: 'democracy' }]);
+    vi.advanceTimersByTime(20000); // re-sent every 20 s while chosen
+    expect(sent).toHaveLength(2);
+  });
+
   it('shows the crowd mode and finds this tab in the queue by its own token', async () => {
     const id = 'tab-0f0e0d0c-0b0a-4908-8706-050403020100';
     sessionStorage.setItem('kropbot.voterId', id);

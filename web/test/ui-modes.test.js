@@ -74,9 +74,17 @@ describe('modes panel', () => {
     expect(testid('modes').dataset.queueRole).toBe('driver');
     expect(testid('pad').dataset.padState).toBe('drive');
     expect(testid('pad').getAttribute('aria-disabled')).toBe('false');
-    // the gateway's `you` wins over the client's own token
-    panel.render({ ...queue(voterToken('tab-x'), [ME]), you: voterToken('tab-x') });
+    // the gateway's crowd/you wins over the client's own token
+    panel.setYou({ you: voterToken('tab-x'), counted: true });
+    panel.render(queue(voterToken('tab-x'), [ME]));
     expect(testid('modes').dataset.queueRole).toBe('driver');
+    panel.setYou(null);
+    expect(testid('modes').dataset.queueRole).toBe('waiting');
+    panel.setOperator(true); // the operator's pad drives teleop/cmd_vel in every mode
+    expect(testid('pad').dataset.padState).toBe('drive');
+    expect(testid('mode-hint').hidden).toBe(true);
+    panel.setOperator(false);
+    expect(testid('pad').dataset.padState).toBe('wait');
     panel.render({ mode: 'vote' });
     expect(testid('modes').dataset.queueRole).toBeUndefined();
   });
@@ -99,6 +107,22 @@ describe('modes panel', () => {
     testid('mode-vote-anarchy').click();
     expect(chosen).toEqual(['democracy', 'anarchy', null]);
     expect(testid('mode-vote-anarchy').getAttribute('aria-pressed')).toBe('false');
+  });
+
+  it('crowd/you: the token behind the gateway, and the "watching only" note', () => {
+    const { panel } = setup(); // no client token: behind the gateway
+    const you = voterToken('ws-000000000001');
+    panel.render({ mode: 'queue', queue: { turn_duration: 30, driver: null, turn_left: null,
+      idle_left: null, length: 2, waiting: [voterToken('ws-x'), you] } });
+    expect(testid('modes').dataset.queueRole).toBe('unknown');
+    expect(testid('watching').hidden).toBe(true);
+    panel.setYou({ you, role: 'crowd', counted: false, why: 'too many voters' });
+    expect(testid('modes').dataset.queuePosition).toBe('2');
+    expect(testid('mode-detail').textContent).toBe('your turn in 0:30 (position 2 of 2)');
+    expect(testid('watching').hidden).toBe(false);
+    expect(testid('watching').textContent).toMatch(/^You are watching: too many voters from your network/);
+    panel.setYou({ you, role: 'crowd', counted: true, why: null });
+    expect(testid('watching').hidden).toBe(true);
   });
 
   it('without a mode-vote callback the meter\'s buttons are disabled; null is ignored', () => {

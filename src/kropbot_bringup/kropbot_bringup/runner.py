@@ -282,6 +282,10 @@ def start_supervisor(env, run_dir):
         password=secrets.token_hex(16), cap_delay=max(cap, supervision.FIRST_DELAY))
     conf = Path(run_dir) / 'supervisord.conf'
     conf.write_text(config)
+    # the nodes' state (the gateway's ban file, $XDG_STATE_HOME/kropbot/bans.json) lives in the
+    # run directory: bans survive a node's respawn, not the run (the robot's ros2 launch keeps
+    # them in ~/.local/state); set the gateway's ban_file to keep them across runs
+    env = {**env, 'XDG_STATE_HOME': str(run_dir)}
     cmd = [python, '-m', 'kropbot_bringup.pdeathsig', '--signal', 'TERM',
            '--expect-parent', str(os.getpid()), '--export-pid', 'KROPBOT_SUPERVISOR_PID', '--',
            supervisord, '-c', str(conf)]

@@ -1,9 +1,11 @@
 """What the server needs from the robot side (:class:`Bridge`) and an in-memory one (ROS-free).
 
 The server (:mod:`kropbot_gateway.server`) talks to ROS only through a :class:`Bridge`: it
-hands it the votes to publish, the voters whose connection ended (their votes end with them:
-"votes end with their sender") and the topics its viewers want, and the bridge hands messages
-back through the ``deliver`` function the server gives it when it starts. The rclpy
+hands it the votes and mode votes to publish, the voters whose connection ended (their votes
+end with them: "votes end with their sender"), the topics its viewers want and the operator's
+pause and mode commands, and the bridge hands messages back through the ``deliver`` function
+the server gives it when it starts (and moderation commands from the robot's side through
+``attach_moderation``). The rclpy
 implementation is :class:`kropbot_gateway.ros_bridge.RosBridge`; :class:`MemoryBridge` keeps
 everything in memory, for tests, the ROS-free runner (:mod:`kropbot_gateway.standalone`) and
 relays that reach the robot by other means.
@@ -26,6 +28,42 @@ class Bridge:
 
     def publish_vote(self, vote):
         """Publish a :class:`~kropbot_gateway.session.PublishVote`."""
+
+    def publish_mode_vote(self, vote):
+        """Publish a :class:`~kropbot_gateway.session.PublishModeVote`.
+
+        Called only for the mode vote topics of the allow-list (``std_msgs/msg/String``
+        entries). A bridge that cannot carry mode votes raises NotImplementedError; give its
+        server a config without them (``GatewayConfig.without_mode_votes``).
+        """
+        raise NotImplementedError(f'{type(self).__name__} does not carry mode votes')
+
+    def vote_id(self, client_id):
+        """Return the voter id the vote node sees for the connection id ``client_id``.
+
+        The voter tokens of ``crowd/status`` are computed over it. Default: the same id (a
+        relay gateway's ids are prefixed with its name on the robot).
+        """
+        return client_id
+
+    def pause_crowd(self, paused, done):
+        """Ask the vote node to pause (``paused`` True) or resume the crowd.
+
+        ``done(ok, text)`` is called once with the outcome, from any thread. The default
+        answers that this bridge cannot.
+        """
+        done(False, 'pausing the crowd is not available on this gateway')
+
+    def set_mode(self, mode, done):
+        """Ask the vote node to set its ``mode`` parameter; ``done(ok, text)`` as above."""
+        done(False, 'changing the mode is not available on this gateway')
+
+    def attach_moderation(self, handler):
+        """Receive ``handler(data)`` for moderation commands from the robot's side (any thread).
+
+        ``data`` is the JSON text of a ``crowd/moderation`` message
+        (:mod:`kropbot_gateway.moderation`). The default has no such source.
+        """
 
     def publish_teleop(self, command):
         """Publish an operator's :class:`~kropbot_gateway.session.PublishTeleop`.
@@ -63,9 +101,16 @@ class MemoryBridge(Bridge):
         on_subscription: optional callable ``(event, topic, type_name)`` with ``event``
             ``'subscribe'`` or ``'unsubscribe'`` (``type_name`` None for the latter).
         on_left: optional callable ``(voter_id, topic)`` for each ended vote (server loop).
+        on_mode_vote: optional callable taking each
+            :class:`~kropbot_gateway.session.PublishModeVote`.
+        on_control: optional callable ``(what, value)`` for the operator's ``('pause', bool)``
+            and ``('mode', str)`` commands.
 
     Attributes:
         votes: every published vote, in order.
+        mode_votes: every published mode vote, in order.
+        paused: the crowd's pause state as last set (False at first); ``modes``: every mode
+            set, in order. Both are answered at once with success.
         teleops: every published operator command, in order.
         left: every ``(voter_id, topic)`` whose vote ended (:meth:`voter_left`), in order.
         subscribed: every topic ``subscribe`` was called for, in order.
@@ -74,8 +119,15 @@ class MemoryBridge(Bridge):
 
     """
 
-    def __init__(self, on_vote=None, on_subscription=None, on_teleop=None, on_left=None):
+    def __init__(self, on_vote=None, on_subscription=None, on_teleop=None, on_left=None,
+                 on_mode_vote=None, on_control=None):
         self.votes = []
+        self._on_control = on_control
+        self.mode_votes = []
+        self._on_mode_vote = on_mode_vote
+        self.paused = False
+        self.modes = []
+        self._moderation = None
         self.teleops = []
         self.left = []
         self._on_left = on_left
@@ -96,6 +148,37 @@ class MemoryBridge(Bridge):
         self.votes.append(vote)
         if self._on_vote:
             self._on_vote(vote)
+
+    def publish_mode_vote(self, vote):
+        """Record a mode ``vote`` (and pass it to ``on_mode_vote``)."""
+        self.mode_votes.append(vote)
+        if self._on_mode_vote:
+            self._on_mode_vote(vote)
+
+    def pause_crowd(self, paused, done):
+        """Record the pause state; answer like the vote node's ``crowd/pause``."""
+        word = 'paused' if paused else 'resumed'
+        changed, self.paused = self.paused != paused, paused
+        if self._on_control:
+            self._on_control('pause', paused)
+        done(True, f'crowd {word}' if changed else f'crowd already {word}')
+
+    def set_mode(self, mode, done):
+        """Record the mode; answer with success."""
+        self.modes.append(mode)
+        if self._on_control:
+            self._on_control('mode', mode)
+        done(True, f'mode set to {mode}')
+
+    def attach_moderation(self, handler):
+        """Keep the server's moderation handler (:meth:`moderate` calls it)."""
+        self._moderation = handler
+
+    def moderate(self, data):
+        """Hand a moderation command (JSON text) to the server, as the ROS topic would."""
+        if self._moderation is None:
+            raise RuntimeError('MemoryBridge.moderate before a server started with it')
+        self._moderation(data)
 
     def publish_teleop(self, command):
         """Record an operator ``command`` (and pass it to ``on_teleop``)."""

@@ -4,18 +4,21 @@
 :class:`kropbot_common.params.Param`): the node declares it with
 :func:`kropbot_common.ros.declare_parameters`, the package README's parameter table is
 generated from it, and :func:`config_from_params` turns validated values into a
-:class:`GatewayConfig`. Every parameter is read-only: the server reads them once at start-up.
+:class:`GatewayConfig`. Every parameter is read-only: the server reads them once at start-up
+(the operator's moderation changes the bans, which live in ``ban_file``, not parameters).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from kropbot_common.params import Param, ParameterError, check_values
 
 from kropbot_gateway.auth import DEFAULT_WINDOW, SecretsError, Verifier, load_secrets
-from kropbot_gateway.names import parse_allow_entries
-from kropbot_gateway.roles import RoleTable, build_role_table
-from kropbot_gateway.session import VOTE_TYPE, SessionLimits
+from kropbot_gateway.errors import ProtocolError
+from kropbot_gateway.moderation import MAX_BAN_DURATION, default_ban_file
+from kropbot_gateway.names import parse_allow_entries, resolve_topic
+from kropbot_gateway.roles import RoleTable, build_role_table, gateway_topics
+from kropbot_gateway.session import MODE_VOTE_TYPE, VOTE_TYPE, SessionLimits
 
 MIB = 2 ** 20
 
@@ -55,8 +58,10 @@ PARAMETERS = (
     Param('ping_interval', 20.0, 'keepalive ping interval (0 disables)', 's', 0.0, 3600.0),
     Param('ping_timeout', 20.0, 'close when a pong is later than this (0 disables)', 's',
           0.0, 3600.0),
-    Param('allow_publish', ['crowd/vote:geometry_msgs/msg/TwistStamped'],
-          'topics clients may publish, "topic:pkg/msg/Type" (TwistStamped votes only)'),
+    Param('allow_publish', ['crowd/vote:geometry_msgs/msg/TwistStamped',
+                            'crowd/mode_vote:std_msgs/msg/String'],
+          'topics clients may publish, "topic:pkg/msg/Type": geometry_msgs/msg/TwistStamped '
+          'votes and std_msgs/msg/String mode votes only'),
     Param('allow_subscribe', ['camera/image_raw/compressed:sensor_msgs/msg/CompressedImage',
                               'crowd/status:std_msgs/msg/String'],
           'topics clients may subscribe to, "topic:pkg/msg/Type"'),
@@ -79,6 +84,20 @@ PARAMETERS = (
           "(own token bucket; also raises the operator's message flood limit)", '1/s',
           1.0, 1000.0),
     Param('operator_burst', 20, "operator's token bucket capacity", 'commands', 1, 1000),
+    Param('mode_votes_per_second', 0.5, 'sustained mode votes (crowd/mode_vote) per connection '
+          '(own token bucket; the page re-sends its choice every 20 s)', '1/s', 0.01, 10.0),
+    Param('mode_vote_burst', 3, "mode votes' token bucket capacity", 'votes', 1, 100),
+    Param('max_votes_per_address', 3, 'connections from one client IP whose votes count; the '
+          'others only watch (0 = unlimited; behind NAT a school or office shares one address)',
+          '', 0, 100000),
+    Param('ban_file', '', "JSON file keeping the operator's bans across restarts; '' = "
+          '$XDG_STATE_HOME/kropbot/bans.json (~/.local/state/kropbot/bans.json)'),
+    Param('ban_duration', 3600.0, 'how long a ban lasts when the operator names no duration',
+          's', 1.0, MAX_BAN_DURATION),
+    Param('kick_duration', 60.0, "how long a kicked connection's address is refused (0 = only "
+          'close the connection; the page reconnects at once)', 's', 0.0, 86400.0),
+    Param('vote_node', 'vote', "name of the vote node whose 'mode' parameter the operator's "
+          'mode command sets (<vote_node>/set_parameters)'),
 )
 
 
@@ -94,6 +113,9 @@ class GatewayConfig:
     authenticate as bots only.
     ``websocket`` False serves the page only (WebSocket upgrades refused); the page is told to
     connect to a rosbridge server on ``rosbridge_port`` instead (``/config.json``).
+    ``max_votes_per_address`` (0 = unlimited), ``ban_file`` (resolved path, None = bans in
+    memory only), ``ban_duration``, ``kick_duration`` (s) and ``vote_node`` are the moderation
+    settings (:mod:`kropbot_gateway.moderation`).
     """
 
     address: str
@@ -115,10 +137,33 @@ class GatewayConfig:
     roles: RoleTable = None
     verifier: Verifier = field(default=None, repr=False)
     bot_names: frozenset = frozenset()
+    max_votes_per_address: int = 3
+    ban_file: str | None = None
+    ban_duration: float = 3600.0
+    kick_duration: float = 60.0
+    vote_node: str = 'vote'
 
     def __post_init__(self):
         if self.roles is None:
-            self.roles = RoleTable.crowd_only(self.publish_allow, self.subscribe_allow)
+            self.roles = RoleTable.crowd_only(self.publish_allow, self.subscribe_allow,
+                                              self.namespace)
+
+    def mode_vote_topics(self):
+        """Return the resolved topics of the crowd's mode votes (String entries)."""
+        return tuple(t for t, ty in self.publish_allow.items() if ty == MODE_VOTE_TYPE)
+
+    def vote_topics(self):
+        """Return the resolved topics of the crowd's votes (TwistStamped entries)."""
+        return tuple(t for t, ty in self.publish_allow.items() if ty == VOTE_TYPE)
+
+    def without_mode_votes(self):
+        """Return a copy without the mode vote topics (for a bridge that cannot carry them)."""
+        drop = set(self.mode_vote_topics())
+        publish = {t: ty for t, ty in self.publish_allow.items() if t not in drop}
+        roles = RoleTable({r: {t: ty for t, ty in allow.items() if t not in drop}
+                           for r, allow in self.roles.publish.items()},
+                          {r: dict(allow) for r, allow in self.roles.subscribe.items()})
+        return replace(self, publish_allow=publish, roles=roles)
 
 
 def defaults():
@@ -164,10 +209,17 @@ def config_from_params(values, namespace='/'):
     publish = _allow_list(values, 'allow_publish', namespace)
     subscribe = _allow_list(values, 'allow_subscribe', namespace)
     for topic, type_name in publish.items():
-        if type_name != VOTE_TYPE:
+        if type_name not in (VOTE_TYPE, MODE_VOTE_TYPE):
             raise ParameterError(
                 f"parameter 'allow_publish': {topic} has type {type_name}; only {VOTE_TYPE} "
-                'votes (with server-side identity) can be published')
+                f'votes and {MODE_VOTE_TYPE} mode votes (with server-side identity) can be '
+                'published')
+    local = gateway_topics(namespace)
+    for name, allow in (('allow_publish', publish), ('allow_subscribe', subscribe)):
+        clash = sorted(set(allow) & local)
+        if clash:
+            raise ParameterError(f'parameter {name!r}: {clash} are served by the gateway itself '
+                                 '(doc/gateway.md, "Moderation")')
     try:
         roles = build_role_table(publish, subscribe,
                                  _allow_list(values, 'operator_publish', namespace),
@@ -190,9 +242,23 @@ def config_from_params(values, namespace='/'):
                              values['abuse_factor'], values['abuse_window'],
                              values['abuse_bytes_per_second'], values['max_errors'],
                              values['operator_commands_per_second'], values['operator_burst'],
-                             values['max_auth_failures']),
+                             values['max_auth_failures'], values['mode_votes_per_second'],
+                             values['mode_vote_burst']),
         websocket=values['websocket'], rosbridge_port=values['rosbridge_port'],
-        roles=roles if verifier else None, verifier=verifier, bot_names=bot_names)
+        roles=roles if verifier else None, verifier=verifier, bot_names=bot_names,
+        max_votes_per_address=values['max_votes_per_address'],
+        ban_file=values['ban_file'] or default_ban_file(),
+        ban_duration=values['ban_duration'], kick_duration=values['kick_duration'],
+        vote_node=_vote_node(values['vote_node'], namespace))
+
+
+def _vote_node(name, namespace):
+    """Check the ``vote_node`` name; return it (a valid ROS name: its set_parameters service)."""
+    try:
+        resolve_topic(f'{name}/set_parameters', namespace)
+    except ProtocolError:
+        raise ParameterError(f"parameter 'vote_node': {name!r} is not a node name") from None
+    return name
 
 
 def _verifier(values):

@@ -50,9 +50,11 @@ class GatewayNode(Node):
         self._check_fd_limit(config.max_connections)
         # Page only (websocket false): no vote publisher; stock rosbridge publishes the votes.
         # Operator command publishers exist only with operator access (auth_secret_file).
-        bridge = RosBridge(self, config.publish_allow if config.websocket else (),
-                           config.roles.teleop_topics()
-                           if config.websocket and config.verifier else ())
+        on = config.websocket
+        bridge = RosBridge(self, config.vote_topics() if on else (),
+                           config.roles.teleop_topics() if on and config.verifier else (),
+                           config.mode_vote_topics() if on else (),
+                           config.vote_node if on else None)
         self.server = GatewayServer(config, bridge, log)
         self.thread = ServerThread(self.server)
         try:

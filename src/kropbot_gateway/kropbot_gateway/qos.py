@@ -3,6 +3,9 @@
 - :data:`VOTE_QOS`: the vote publishers (``crowd/vote``): reliable, keep last 100, so a burst
   of votes is not dropped between the gateway and the vote node. (The gateway's liveliness is on
   its presence publisher, ``kropbot_common.ros_liveliness.declare_sender``, not here.)
+- :data:`MODE_VOTE_QOS`: the mode vote publishers (``crowd/mode_vote``): reliable, keep last
+  100, as the vote node subscribes.
+- :data:`MODERATION_QOS`: the ``crowd/moderation`` subscription: reliable, keep last 10.
 - :data:`TELEOP_QOS`: the operator's command publishers (``teleop/cmd_vel``): reliable, keep
   last 10, as the vote node subscribes.
 - :data:`STATUS_QOS`: subscriptions for viewers of small state topics (``crowd/status``):
@@ -15,6 +18,10 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 VOTE_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
                       history=HistoryPolicy.KEEP_LAST)
+MODE_VOTE_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
+                           history=HistoryPolicy.KEEP_LAST)
+MODERATION_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
+                            history=HistoryPolicy.KEEP_LAST)
 TELEOP_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
                         history=HistoryPolicy.KEEP_LAST)
 STATUS_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,

@@ -137,7 +137,9 @@ def settings_from_args(args):
     values['address'], values['port'] = args.address, args.port
     web_root = default_web_root() if args.web_root is None else args.web_root
     values['web_root'] = web_root
-    config = config_from_params(values)
+    # mode votes do not travel over the relay (its vote batches carry twists only): a client's
+    # crowd/mode_vote is refused like any topic that is not allow-listed
+    config = config_from_params(values).without_mode_votes()
     if config.web_root and not os.path.isdir(config.web_root):
         raise ValueError(f'--web-root {config.web_root} is not a directory')
     for name, value in (('batch-interval', args.batch_interval),

@@ -13,6 +13,12 @@ rosbridge v2 ``auth`` op (:mod:`kropbot_gateway.auth`, handled by :class:`Sessio
   A session gets it when its ``auth`` op has ``level`` :data:`BOT_LEVEL`, or when the secret
   that verified is named in the parameter ``auth_bot_names`` (such a secret never gives more).
 
+Besides the configured ROS topics, every role may subscribe to the gateway's own topic
+:data:`YOU_TOPIC` (this connection's voter token, role and whether its votes count), and with
+operator access the operator may also publish moderation commands on
+:data:`kropbot_gateway.moderation.MODERATION_TOPIC` and subscribe to :data:`CONNECTIONS_TOPIC`
+(the connections and the bans). The gateway serves these itself; they never reach ROS.
+
 The table is configuration, validated at start-up (:func:`build_role_table`); the threat model
 is in docs/SAFETY.md.
 """
@@ -21,6 +27,7 @@ from dataclasses import dataclass, field
 import math
 import secrets
 
+from kropbot_gateway.moderation import MODERATION_TOPIC, STRING_TYPE
 from kropbot_gateway.names import resolve_topic
 
 CROWD, BOT, OPERATOR = 'crowd', 'bot', 'operator'
@@ -33,6 +40,17 @@ BOT_LEVEL = 'bot'
 BOT_ID_PREFIX = 'bot-'
 #: The only type an operator may publish besides votes: a command, sanitised like a vote.
 TELEOP_TYPE = 'geometry_msgs/msg/Twist'
+#: Gateway topic (every role may subscribe): ``{"you": token, "role", "counted", "why"}`` of
+#: this connection, sent at once and again when it changes.
+YOU_TOPIC = 'crowd/you'
+#: Gateway topic (operator only): the connections (tokens, addresses, votes) and the bans, 1 Hz.
+CONNECTIONS_TOPIC = 'crowd/connections'
+
+
+def gateway_topics(namespace='/'):
+    """Return the resolved names of the topics the gateway serves itself (never ROS topics)."""
+    return frozenset(resolve_topic(t, namespace)
+                     for t in (YOU_TOPIC, CONNECTIONS_TOPIC, MODERATION_TOPIC))
 
 
 def new_bot_id():
@@ -52,8 +70,12 @@ class RoleTable:
     subscribe: dict
 
     @classmethod
-    def crowd_only(cls, publish, subscribe):
-        """Return the table where every role has the crowd's ``publish``/``subscribe`` dicts."""
+    def crowd_only(cls, publish, subscribe, namespace='/'):
+        """Return the table where every role has the crowd's ``publish``/``subscribe`` dicts.
+
+        (Plus :data:`YOU_TOPIC` to subscribe: a gateway without operator access.)
+        """
+        subscribe = {**subscribe, resolve_topic(YOU_TOPIC, namespace): STRING_TYPE}
         return cls({r: dict(publish) for r in ROLES}, {r: dict(subscribe) for r in ROLES})
 
     def teleop_topics(self):
@@ -99,8 +121,12 @@ def build_role_table(crowd_publish, crowd_subscribe, operator_publish, operator_
         if crowd_subscribe.get(topic, type_name) != type_name:
             raise ValueError(f'{topic} has type {type_name} here and '
                              f"{crowd_subscribe[topic]} in the crowd's list")
-    operator_pub = {**crowd_publish, **operator_publish}
-    operator_sub = {**crowd_subscribe, **operator_subscribe}
+    you = {resolve_topic(YOU_TOPIC, namespace): STRING_TYPE}
+    crowd_subscribe = {**crowd_subscribe, **you}
+    operator_pub = {**crowd_publish, **operator_publish,
+                    resolve_topic(MODERATION_TOPIC, namespace): STRING_TYPE}
+    operator_sub = {**crowd_subscribe, **operator_subscribe,
+                    resolve_topic(CONNECTIONS_TOPIC, namespace): STRING_TYPE}
     return RoleTable(
         {CROWD: dict(crowd_publish), BOT: dict(crowd_publish), OPERATOR: operator_pub},
         {CROWD: dict(crowd_subscribe), BOT: dict(crowd_subscribe), OPERATOR: operator_sub})

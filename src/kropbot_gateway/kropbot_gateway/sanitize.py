@@ -1,10 +1,12 @@
-"""Sanitising of the commands clients publish: votes and operator commands (ROS-free).
+"""Sanitising of what clients publish: votes, operator commands, mode votes (ROS-free).
 
 Only ``linear.x`` (m/s) and ``angular.z`` (rad/s) leave the gateway; every present component
 must be a finite JSON number; unknown fields are refused (rosbridge fills missing ones with 0).
-The vote node clamps to its limits; the driver clamps again.
+The vote node clamps to its limits; the driver clamps again. A mode vote carries one of three
+words (:func:`sanitize_mode_vote`); the gateway writes the voter itself.
 """
 
+import json
 import math
 
 from kropbot_gateway.errors import ProtocolError
@@ -77,3 +79,39 @@ def sanitize_twist(msg):
     if not isinstance(msg, dict):
         raise ProtocolError('publish needs "msg" to be a JSON object')
     return _twist_command(msg, 'msg')
+
+
+#: Modes a crowd member may vote for (the vote node's crowd switch); '' withdraws the vote.
+MODE_VOTE_MODES = ('anarchy', 'democracy', '')
+MAX_MODE_VOTE_TEXT = 256  # characters of a client's mode vote ``data``
+
+
+def sanitize_mode_vote(msg):
+    """Validate a client's ``crowd/mode_vote`` (std_msgs/String) dict; return the mode.
+
+    ``msg`` is ``{"data": "<JSON>"}`` with the JSON object ``{"voter": "", "mode": M}``
+    (``voter`` may be left out; the gateway writes the connection's voter id, so any other
+    value is refused: nobody votes in another's name). ``M`` is ``"anarchy"``, ``"democracy"``
+    or ``""`` (withdraw the mode vote).
+
+    Raises:
+        ProtocolError: on another shape, other keys, a non-empty voter or another mode.
+
+    """
+    if not isinstance(msg, dict) or set(msg) != {'data'} or not isinstance(msg['data'], str):
+        raise ProtocolError('a mode vote is std_msgs/msg/String: {"data": "<JSON>"}')
+    data = msg['data']
+    if len(data) > MAX_MODE_VOTE_TEXT:
+        raise ProtocolError(f'mode vote "data" longer than {MAX_MODE_VOTE_TEXT} characters')
+    try:
+        obj = json.loads(data)
+    except ValueError:
+        raise ProtocolError('mode vote "data" is not JSON') from None
+    if not isinstance(obj, dict) or not set(obj) <= {'voter', 'mode'}:
+        raise ProtocolError('mode vote "data" must be {"voter": "", "mode": ...}')
+    if obj.get('voter', '') != '':
+        raise ProtocolError('mode vote "voter" must be "": the gateway sets the voter')
+    mode = obj.get('mode')
+    if not isinstance(mode, str) or mode not in MODE_VOTE_MODES:
+        raise ProtocolError('mode vote "mode" must be "anarchy", "democracy" or "" (withdraw)')
+    return mode

@@ -3,11 +3,12 @@
 One port serves the page over plain HTTP (:mod:`kropbot_gateway.http`) and, on a WebSocket
 upgrade admitted by :mod:`kropbot_gateway.admission`, the rosbridge v2 subset: every text frame
 goes through the connection's :class:`~kropbot_gateway.session.Session` and the resulting
-actions are executed here (replies, votes to the :class:`~kropbot_gateway.bridge.Bridge`,
-viewers to :mod:`kropbot_gateway.fanout`). When a connection that voted ends, cleanly or
-not, its votes end with it (``Bridge.voter_left``). With ``websocket`` off the port serves the
-page only. :class:`ServerThread` runs the server on its own loop in a daemon thread (the ROS
-node's way).
+actions are executed here (replies, votes and mode votes to the
+:class:`~kropbot_gateway.bridge.Bridge`, viewers to :mod:`kropbot_gateway.fanout`; vote slots,
+the gateway's own topics and moderation to :mod:`kropbot_gateway.moderator`). When a
+connection that voted ends, cleanly or not, its votes end with it (``Bridge.voter_left``).
+With ``websocket`` off the port serves the page only. :class:`ServerThread` runs the server on
+its own loop in a daemon thread (the ROS node's way).
 """
 
 import asyncio
@@ -22,9 +23,13 @@ from kropbot_gateway.admission import Admission
 from kropbot_gateway.encoding import encode_json
 from kropbot_gateway.fanout import Fanout
 from kropbot_gateway.http import METHODS, answer, method_not_allowed, websocket_off_response
+from kropbot_gateway.moderation import BanList
+from kropbot_gateway.moderator import Moderator, status_reply
 from kropbot_gateway.session import (
     SESSION_ENDED,
     Close,
+    Moderate,
+    PublishModeVote,
     PublishTeleop,
     PublishVote,
     Reply,
@@ -57,6 +62,8 @@ class GatewayServer:
     Attributes:
         stats: dict of counters (connections, votes, refusals, limit hits, encodes...).
         port: the bound port (useful with port 0) once started.
+        bans: the :class:`~kropbot_gateway.moderation.BanList` (read from ``ban_file``).
+        moderator: the :class:`~kropbot_gateway.moderator.Moderator`.
 
     """
 
@@ -67,7 +74,13 @@ class GatewayServer:
         self.stats = {}
         self.port = None
         self._throttled = ThrottledLog(log.warning, period=5.0)
-        self._admission = Admission(config, self._count)
+        self.bans = BanList(config.ban_file)
+        for warning in self.bans.warnings:
+            log.warning(warning)
+        if len(self.bans):
+            log.info(f'{len(self.bans)} banned address(es) from {config.ban_file}')
+        self._admission = Admission(config, self._count, self.bans)
+        self.moderator = Moderator(config, bridge, self.bans, log, self._count)
         self._fanout = Fanout(bridge, self.stats, self._count)
         self._server = None
         self._lapse = {}  # connection -> TimerHandle closing it at the end of its auth
@@ -94,6 +107,8 @@ class GatewayServer:
             backlog=BACKLOG, max_queue=MAX_QUEUE, close_timeout=CLOSE_TIMEOUT)
         self.port = self._server.sockets[0].getsockname()[1]
         self.bridge.attach(lambda topic, msg: loop.call_soon_threadsafe(self.deliver, topic, msg))
+        self.bridge.attach_moderation(
+            lambda data: loop.call_soon_threadsafe(self.moderator.from_ros, data))
 
     async def stop(self):
         """Close every connection (1001 going away) and the listening socket."""
@@ -112,7 +127,9 @@ class GatewayServer:
     # --- HTTP side: static page, /config.json, admission of WebSocket handshakes -----------
 
     def _process_request(self, connection, request):
-        method = request.method
+        # websockets < 15.0.1 (Ubuntu noble's pin, requirements-noble.txt) parses GET requests
+        # only and its Request has no ``method``
+        method = getattr(request, 'method', 'GET')
         if method not in METHODS:
             self._count('http_405')
             return method_not_allowed(request.headers.get('Host'), self.config)
@@ -134,6 +151,7 @@ class GatewayServer:
                           time.monotonic(), self.stats, roles=cfg.roles,
                           verifier=cfg.verifier, bot_names=cfg.bot_names)
         self._count('connections')
+        self.moderator.join(connection, session)
         viewers = {}
         try:
             async for message in connection:
@@ -156,6 +174,7 @@ class GatewayServer:
             if lapse is not None:
                 lapse.cancel()
             self._end_votes(session)
+            self.moderator.leave(connection)
             self._fanout.drop_all(connection, viewers)
             self._admission.release(connection)  # also done on connection loss; idempotent
 
@@ -181,19 +200,44 @@ class GatewayServer:
             await connection.send(encode_json(action.payload))
         elif isinstance(action, PublishVote):
             self.bridge.publish_vote(action)
+        elif isinstance(action, PublishModeVote):
+            self.bridge.publish_mode_vote(action)
         elif isinstance(action, PublishTeleop):
             self.bridge.publish_teleop(action)
+        elif isinstance(action, Moderate):
+            self._moderate(connection, action)
         elif isinstance(action, RoleChanged):
             self._role_changed(connection, action)
+            self.moderator.role_changed(connection, action.role)
         elif isinstance(action, Subscribe):
-            self._fanout.add_viewer(connection, viewers, action)
+            if action.local:
+                self.moderator.subscribe(connection, action)
+            else:
+                self._fanout.add_viewer(connection, viewers, action)
         elif isinstance(action, Unsubscribe):
-            self._fanout.drop_viewer(connection, viewers, action.topic)
+            if action.local:
+                self.moderator.unsubscribe(connection, action.topic)
+            else:
+                self._fanout.drop_viewer(connection, viewers, action.topic)
         elif isinstance(action, Close):
             self._count('closed_policy', f'closing {session.client_id}: {action.reason}')
             await connection.close(action.code, action.reason)
             return False
         return True
+
+    def _moderate(self, connection, action):
+        """Carry out an operator's moderation command; answer it with a ``status`` op."""
+        def answer(level, text):
+            asyncio.ensure_future(self._send_quietly(
+                connection, status_reply(level, text, action.op_id)))
+        self.moderator.moderate(action.command, action.operator, connection, answer)
+
+    @staticmethod
+    async def _send_quietly(connection, data):
+        try:
+            await connection.send(data)
+        except ConnectionClosed:
+            pass
 
     def _role_changed(self, connection, action):
         """Log an authentication and close the connection at its end (``until``)."""

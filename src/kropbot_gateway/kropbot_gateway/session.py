@@ -1,13 +1,14 @@
 """The gateway's protocol session: one rosbridge v2 connection as a state machine, ROS-free.
 
 One :class:`Session` per WebSocket connection turns incoming text frames into a list of
-*actions* (status replies, votes and operator commands to publish, a role change, subscription
-changes, a close request) that the server executes. It enforces the role's allow-lists
-(:mod:`kropbot_gateway.roles`; the ``auth`` op changes the role), the type aliases
-(:mod:`kropbot_gateway.names`), the voter identity, sanitising
-(:mod:`kropbot_gateway.sanitize`) and the rate and flood limits
-(:mod:`kropbot_gateway.limits`). Parsing and encoding live in :mod:`kropbot_gateway.encoding`;
-the transport in :mod:`kropbot_gateway.server`.
+*actions* (status replies, votes, mode votes and operator commands to publish, moderation
+commands, a role change, subscription changes, a close request) that the server executes. It
+enforces the role's allow-lists (:mod:`kropbot_gateway.roles`; the ``auth`` op changes the
+role), the type aliases (:mod:`kropbot_gateway.names`), the voter identity, sanitising
+(:mod:`kropbot_gateway.sanitize`, :mod:`kropbot_gateway.moderation`), whether this
+connection's votes count (``counted``, set by the server from ``max_votes_per_address``) and
+the rate and flood limits (:mod:`kropbot_gateway.limits`). Parsing and encoding live in
+:mod:`kropbot_gateway.encoding`; the transport in :mod:`kropbot_gateway.server`.
 
 Reference: rosbridge v2 protocol, RobotWebTools/rosbridge_suite ``ROSBRIDGE_PROTOCOL.md``.
 """
@@ -16,9 +17,24 @@ from dataclasses import dataclass, field
 import math
 import secrets
 
+from kropbot_gateway.actions import (  # noqa: F401 - re-exported: the server's imports
+    MAX_STATUS_TEXT,
+    Close,
+    EndVote,
+    Moderate,
+    PublishModeVote,
+    PublishTeleop,
+    PublishVote,
+    Reply,
+    RoleChanged,
+    Subscribe,
+    Unsubscribe,
+    status,
+)
 from kropbot_gateway.encoding import COMPRESSIONS, parse_json
 from kropbot_gateway.errors import ProtocolError
 from kropbot_gateway.limits import AbuseMeter, TokenBucket
+from kropbot_gateway.moderation import MODERATION_TOPIC, STRING_TYPE, parse_moderation
 from kropbot_gateway.names import normalize_type, resolve_topic
 from kropbot_gateway.roles import (
     BOT,
@@ -27,123 +43,32 @@ from kropbot_gateway.roles import (
     TELEOP_TYPE,
     RoleTable,
     SessionAuth,
+    gateway_topics,
     new_bot_id,
 )
-from kropbot_gateway.sanitize import sanitize_twist, sanitize_vote  # noqa: F401 - re-export
+from kropbot_gateway.sanitize import (  # noqa: F401 - sanitize_twist, sanitize_vote re-exported
+    sanitize_mode_vote,
+    sanitize_twist,
+    sanitize_vote,
+)
 
-#: The only message type clients may publish: a crowd vote (server-side identity).
+#: The crowd's vote type (server-side identity in ``header.frame_id``).
 VOTE_TYPE = 'geometry_msgs/msg/TwistStamped'
+#: The crowd's mode vote type (``{"voter", "mode"}`` JSON in ``data``; the server sets voter).
+MODE_VOTE_TYPE = STRING_TYPE
+#: Least time between two "your votes do not count" warnings to one connection (s).
+WATCH_WARNING_PERIOD = 5.0
+#: An operator's moderation commands: sustained rate (1/s) and burst.
+MODERATION_RATE = (2.0, 10)
 UNSUPPORTED_OPS = (
     'call_service', 'advertise_service', 'unadvertise_service', 'service_response',
     'send_action_goal', 'cancel_action_goal', 'advertise_action', 'unadvertise_action',
     'action_feedback', 'action_result', 'get_param', 'set_param', 'delete_param', 'set_level',
     'fragment', 'png',
 )
-MAX_STATUS_TEXT = 200  # characters of a status message (no echo of huge client values)
-
-
 def new_client_id():
     """Return a fresh server-side voter id, ``ws-`` + 12 random hex digits."""
     return 'ws-' + secrets.token_hex(6)
-
-
-def status(level, msg, op_id=None):
-    """Return a rosbridge ``status`` op dict (``level`` is error, warning, info or none).
-
-    ``msg`` is cut to :data:`MAX_STATUS_TEXT` characters, so a reply never echoes a large client
-    value back.
-    """
-    if len(msg) > MAX_STATUS_TEXT:
-        msg = msg[:MAX_STATUS_TEXT - 3] + '...'
-    out = {'op': 'status', 'level': level, 'msg': msg}
-    if op_id is not None:
-        out['id'] = op_id
-    return out
-
-
-@dataclass(frozen=True)
-class Reply:
-    """Send ``payload`` (a dict, JSON-encoded) back to this client."""
-
-    payload: dict
-
-
-@dataclass(frozen=True)
-class PublishVote:
-    """Publish one vote on ``topic`` (resolved) for ``voter_id`` (m/s, rad/s)."""
-
-    topic: str
-    voter_id: str
-    linear_x: float
-    angular_z: float
-
-
-@dataclass(frozen=True)
-class PublishTeleop:
-    """Publish one operator command (``geometry_msgs/msg/Twist``) on ``topic`` (m/s, rad/s)."""
-
-    topic: str
-    voter_id: str
-    linear_x: float
-    angular_z: float
-
-
-@dataclass(frozen=True)
-class RoleChanged:
-    """The connection authenticated: its ``role``, ``voter_id`` and auth end ``until``.
-
-    ``operator`` is the name of the secret that verified (safe to log); ``until`` is the
-    monotonic time (s) at which the server closes the connection (the ``auth`` op's ``end``).
-    """
-
-    role: str
-    voter_id: str
-    operator: str
-    until: float
-
-
-@dataclass(frozen=True)
-class EndVote:
-    """End ``voter_id``'s vote on ``topic`` (resolved) now: its connection is gone.
-
-    The bridge turns it into a withdrawal (:meth:`kropbot_gateway.bridge.Bridge.voter_left`).
-    Clients cannot cause one except by closing their connection: :func:`sanitize_vote` refuses
-    the non-finite values a withdrawal vote is made of (:mod:`kropbot_common.withdrawal`).
-    """
-
-    topic: str
-    voter_id: str
-
-
-@dataclass(frozen=True)
-class Subscribe:
-    """Start or update this client's subscription to ``topic`` (resolved name).
-
-    ``client_topic`` is the name as the client spelled it (echoed in outgoing publish ops, as
-    roslibjs routes messages by that string); ``throttle_rate`` is in ms.
-    """
-
-    topic: str
-    type: str
-    client_topic: str
-    compression: str
-    throttle_rate: int
-    queue_length: int
-
-
-@dataclass(frozen=True)
-class Unsubscribe:
-    """Stop this client's subscription to ``topic`` (resolved name)."""
-
-    topic: str
-
-
-@dataclass(frozen=True)
-class Close:
-    """Close the connection with WebSocket close ``code`` and ``reason``."""
-
-    code: int
-    reason: str
 
 
 #: Supported rosbridge ops -> the :class:`Session` method handling them.
@@ -172,6 +97,8 @@ class SessionLimits:
             ``abuse_factor`` x the larger of this and ``votes_per_second``).
         operator_burst: the operator's token bucket capacity (commands).
         max_auth_failures: at this many refused ``auth`` ops the connection is closed (1008).
+        mode_votes_per_second: sustained mode votes per connection (own token bucket, 1/s).
+        mode_vote_burst: the mode votes' bucket capacity.
 
     """
 
@@ -184,6 +111,8 @@ class SessionLimits:
     operator_commands_per_second: float = 50.0
     operator_burst: int = 20
     max_auth_failures: int = 5
+    mode_votes_per_second: float = 0.5
+    mode_vote_burst: int = 3
 
 
 @dataclass
@@ -205,6 +134,14 @@ class Session:
             ops are refused.
         bot_names: names of secrets that authenticate as bots only.
 
+    Attributes:
+        counted: whether this connection's votes and mode votes count (the server sets it
+            from ``max_votes_per_address``); False refuses them with a warning.
+        watch_reason: why they do not count (sent in the warning).
+        operator_name: the name of the secret that authenticated the connection, or None.
+        votes: votes published so far; ``last_vote``: ``(linear, angular, time)`` of the
+            latest, or None.
+
     """
 
     publish_allow: dict
@@ -220,7 +157,8 @@ class Session:
 
     def __post_init__(self):
         if self.roles is None:
-            self.roles = RoleTable.crowd_only(self.publish_allow, self.subscribe_allow)
+            self.roles = RoleTable.crowd_only(self.publish_allow, self.subscribe_allow,
+                                              self.namespace)
         self._authn = SessionAuth(self.verifier, frozenset(self.bot_names),
                                  self.limits.max_auth_failures)
         self._until = None  # monotonic end of the authentication (role != crowd)
@@ -237,6 +175,17 @@ class Session:
         self._bytes = AbuseMeter(self.limits.abuse_bytes_per_second * self.limits.abuse_window,
                                  self.limits.abuse_window)
         self._errors = AbuseMeter(self.limits.max_errors, self.limits.abuse_window)
+        self._mode_bucket = TokenBucket(self.limits.mode_votes_per_second,
+                                        self.limits.mode_vote_burst, self.now)
+        self._moderation_bucket = None  # made on authentication as the operator
+        self._local = gateway_topics(self.namespace)
+        self._moderation_topic = resolve_topic(MODERATION_TOPIC, self.namespace)
+        self.counted = True
+        self.watch_reason = ''
+        self._last_watch_warning = float('-inf')
+        self.operator_name = None
+        self.votes = 0
+        self.last_vote = None
 
     @property
     def role(self):
@@ -353,25 +302,64 @@ class Session:
         allow = self.roles.publish[self.role]
         if topic not in allow:
             raise self._forbidden('publishing to', client_topic, topic, 'publish')
-        teleop = allow[topic] == TELEOP_TYPE
-        sanitize = sanitize_twist if teleop else sanitize_vote
-        linear_x, angular_z = sanitize(request.get('msg'))
+        kind = allow[topic]
+        if topic == self._moderation_topic:
+            return self._moderation(request, op_id, now)
+        teleop = kind == TELEOP_TYPE
+        mode_vote = kind == MODE_VOTE_TYPE
+        if teleop:
+            linear_x, angular_z = sanitize_twist(request.get('msg'))
+        elif mode_vote:
+            mode = sanitize_mode_vote(request.get('msg'))
+        else:
+            linear_x, angular_z = sanitize_vote(request.get('msg'))
         # rosbridge auto-advertises on publish; done only for allow-listed topics.
-        self.advertised.setdefault(topic, allow[topic])
-        bucket, what = (self._teleop_bucket, 'command') if teleop else (self._bucket, 'vote')
+        self.advertised.setdefault(topic, kind)
+        if not teleop and not self.counted:
+            self._count('votes_not_counted')
+            if now - self._last_watch_warning < WATCH_WARNING_PERIOD:
+                return []
+            self._last_watch_warning = now
+            return [Reply(status('warning', f'vote not counted: you are watching '
+                                 f'({self.watch_reason})', op_id))]
+        if teleop:
+            bucket, what = self._teleop_bucket, 'command'
+        elif mode_vote:
+            bucket, what = self._mode_bucket, 'mode vote'
+        else:
+            bucket, what = self._bucket, 'vote'
         if not bucket.take(now):
-            self._count(f'{what}_rate_limited')
-            if now - self._last_warning < 1.0:
-                return []  # at most one warning per second, so a flood is not echoed back
-            self._last_warning = now
-            return [Reply(status('warning', f'{what} rate limit exceeded: {what} dropped',
-                                 op_id))]
+            return self._rate_limited(what, op_id, now)
         if teleop:
             self._count('teleop_commands')
             return [PublishTeleop(topic, self.client_id, linear_x, angular_z)]
-        self._count('votes')
         self.voted.add(topic)
+        if mode_vote:
+            self._count('mode_votes')
+            return [PublishModeVote(topic, self.client_id, mode)]
+        self._count('votes')
+        self.votes += 1
+        self.last_vote = (linear_x, angular_z, now)
         return [PublishVote(topic, self.client_id, linear_x, angular_z)]
+
+    def _rate_limited(self, what, op_id, now):
+        self._count(f'{what.replace(" ", "_")}_rate_limited')
+        if now - self._last_warning < 1.0:
+            return []  # at most one warning per second, so a flood is not echoed back
+        self._last_warning = now
+        return [Reply(status('warning', f'{what} rate limit exceeded: {what} dropped', op_id))]
+
+    def _moderation(self, request, op_id, now):
+        """Parse an operator's moderation command (:mod:`kropbot_gateway.moderation`)."""
+        msg = request.get('msg')
+        if not isinstance(msg, dict) or set(msg) != {'data'}:
+            raise ProtocolError('a moderation command is std_msgs/msg/String: '
+                                '{"data": "<JSON>"}')
+        command = parse_moderation(msg['data'])
+        if not self._moderation_bucket.take(now):
+            return self._rate_limited('moderation command', op_id, now)
+        self._count('moderation_commands')
+        return [Moderate(command, self.operator_name, op_id)]
 
     def _auth_op(self, request, op_id, now):
         """Handle the rosbridge v2 ``auth`` op (rosauth MAC; roles: :mod:`.roles`)."""
@@ -388,9 +376,11 @@ class Session:
         if (role == BOT) != self.client_id.startswith(BOT_ID_PREFIX):
             self.client_id = new_bot_id() if role == BOT else new_client_id()
         limits = self.limits
+        self.operator_name = outcome.operator
         if role == OPERATOR:
             self._teleop_bucket = TokenBucket(limits.operator_commands_per_second,
                                               limits.operator_burst, now)
+            self._moderation_bucket = TokenBucket(*MODERATION_RATE, now)
             rate = max(limits.votes_per_second, limits.operator_commands_per_second)
         else:
             rate = limits.votes_per_second
@@ -403,7 +393,7 @@ class Session:
             del self.advertised[topic]
         for topic in [t for t in self.subscriptions if t not in self.roles.subscribe[role]]:
             del self.subscriptions[topic]
-            actions.append(Unsubscribe(topic))
+            actions.append(Unsubscribe(topic, topic in self._local))
         return actions
 
     def _subscribe(self, request, op_id, now):
@@ -425,7 +415,8 @@ class Session:
         for key, value in (('throttle_rate', throttle), ('queue_length', queue_length)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ProtocolError(f'{key} must be a non-negative integer, got {value!r}')
-        sub = Subscribe(topic, allow[topic], client_topic, compression, throttle, queue_length)
+        sub = Subscribe(topic, allow[topic], client_topic, compression, throttle, queue_length,
+                        topic in self._local)
         self.subscriptions.setdefault(topic, {})[op_id] = sub
         return [sub]
 
@@ -438,4 +429,4 @@ class Session:
             del subs[op_id]
             return [next(reversed(subs.values()))]  # the remaining subscription's options
         del self.subscriptions[topic]
-        return [Unsubscribe(topic)]
+        return [Unsubscribe(topic, topic in self._local)]

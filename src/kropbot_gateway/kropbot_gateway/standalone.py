@@ -6,6 +6,9 @@ the robot side is this process's stdin/stdout, one JSON object per line:
 
 - stdout: ``{"event": "listening", "address": A, "port": P}`` once bound, then
   ``{"event": "vote", "topic", "voter_id", "linear_x", "angular_z"}`` per accepted vote,
+  ``{"event": "mode_vote", "topic", "voter_id", "mode"}`` per mode vote,
+  ``{"event": "pause", "paused": bool}`` / ``{"event": "mode", "mode": M}`` per operator's
+  pause/resume and mode command (answered as done),
   ``{"event": "teleop", ...}`` (same keys) per operator command (``-p auth_secret_file=...``),
   ``{"event": "left", "topic", "voter_id"}`` when a connection that voted ends (its vote ends
   with it), and ``{"event": "subscribe", "topic", "type"}`` / ``{"event": "unsubscribe",
@@ -104,7 +107,11 @@ async def serve_stdio(config, stdin=None):
         on_subscription=lambda event, topic, type_name: _emit(
             {'event': event, 'topic': topic, **({'type': type_name} if type_name else {})}),
         on_left=lambda voter_id, topic: _emit({'event': 'left', 'topic': topic,
-                                               'voter_id': voter_id}))
+                                               'voter_id': voter_id}),
+        on_mode_vote=lambda v: _emit({'event': 'mode_vote', 'topic': v.topic,
+                                      'voter_id': v.voter_id, 'mode': v.mode}),
+        on_control=lambda what, value: _emit({'event': what, 'paused' if what == 'pause'
+                                              else 'mode': value}))
     server = GatewayServer(config, bridge, _StderrLog())
     await server.start()
     _emit({'event': 'listening', 'address': config.address, 'port': server.port})

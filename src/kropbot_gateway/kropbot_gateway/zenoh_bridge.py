@@ -163,6 +163,10 @@ class ZenohBridge(Bridge):
 
     # --- Bridge interface (loop thread) ------------------------------------------------------
 
+    def vote_id(self, client_id):
+        """Return ``<gateway>/<connection>``: the voter id ``relay_link`` gives it on the robot."""
+        return f'{self.gateway}/{client_id}'
+
     def publish_vote(self, vote):
         """Queue ``vote`` (newest per connection) for the next batch; dropped while offline."""
         if vote.topic != self._vote_topic:

@@ -25,7 +25,7 @@ def test_robot_yaml_gateway_section_is_valid_and_known():
     assert set(values) <= {p.name for p in PARAMETERS}
     config = config_from_params(values)
     assert config.websocket and config.publish_allow == {
-        '/crowd/vote': 'geometry_msgs/msg/TwistStamped'}
+        '/crowd/vote': 'geometry_msgs/msg/TwistStamped', '/crowd/mode_vote': 'std_msgs/msg/String'}
 
 
 def test_defaults_and_page_only_mode():

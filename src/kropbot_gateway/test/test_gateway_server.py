@@ -57,14 +57,19 @@ async def recv_json(ws, timeout=5):
 
 
 def test_config_validation():
-    assert make_config().publish_allow == {'/crowd/vote': 'geometry_msgs/msg/TwistStamped'}
+    assert make_config().publish_allow == {'/crowd/vote': 'geometry_msgs/msg/TwistStamped',
+                                           '/crowd/mode_vote': 'std_msgs/msg/String'}
     limits = make_config(abuse_bytes_per_second=2048, max_errors=3).limits
     assert (limits.abuse_bytes_per_second, limits.max_errors) == (2048, 3)
     for bad in ({'port': 70000}, {'votes_per_second': 0.0}, {'max_connections': 'many'},
                 {'allow_publish': ['cmd_vel:geometry_msgs/msg/Twist']},
                 {'allow_subscribe': ['nocolon']}, {'allowed_origins': ['evil.com']},
                 {'address': ''}, {'ping_timeout': -1.0}, {'abuse_bytes_per_second': 100},
-                {'max_errors': 0}):
+                {'max_errors': 0}, {'allow_publish': ['x:std_msgs/msg/Int32']},
+                {'allow_subscribe': ['crowd/you:std_msgs/msg/String']},
+                {'allow_publish': ['crowd/moderation:std_msgs/msg/String']},
+                {'max_votes_per_address': -1}, {'kick_duration': -1.0},
+                {'vote_node': 'no good'}):
         with pytest.raises(ValueError):
             make_config(**bad)
 

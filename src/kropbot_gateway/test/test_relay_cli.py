@@ -22,9 +22,13 @@ def test_defaults_are_the_gateway_nodes(parse):
     config, keyspace, name, zcfg = parse()
     node = config_from_params({**defaults(), 'port': 9090})
     for field in ('max_connections', 'max_connections_per_address', 'max_message_size',
-                  'publish_allow', 'subscribe_allow', 'limits', 'handshake_timeout',
-                  'ping_interval', 'ping_timeout', 'allowed_origins', 'address'):
+                  'subscribe_allow', 'limits', 'handshake_timeout', 'ping_interval',
+                  'ping_timeout', 'allowed_origins', 'address', 'max_votes_per_address'):
         assert getattr(config, field) == getattr(node, field), field
+    # mode votes do not travel over the relay: the relay gateway refuses them
+    assert config.publish_allow == {'/crowd/vote': 'geometry_msgs/msg/TwistStamped'}
+    assert all('/crowd/mode_vote' not in allow for allow in config.roles.publish.values())
+    assert node.mode_vote_topics() == ('/crowd/mode_vote',)
     assert (config.port, config.web_root, keyspace.robot) == (9090, None, 'kropbot')
     assert zcfg['transport/auth/usrpwd/user'] == 'gw'
 

@@ -4,7 +4,9 @@ Events are plain dicts (see :mod:`kropbot_remote.gamepad` for the gamepad ones):
 ``{'type': 'KEYDOWN'|'KEYUP', 'key': <pygame key name>}``, ``{'type': 'WINDOWFOCUSLOST'}``,
 ``{'type': 'WINDOWFOCUSGAINED'}``, ``{'type': 'QUIT'}``. :class:`App` folds them into the
 keyboard and gamepad state, asks the :class:`~kropbot_remote.teleop.Arbiter` for the command
-and hands it to the client; :func:`overlay_lines` describes what the window shows.
+and hands it to the client; :func:`overlay_lines` describes what the window shows. An operator
+moderates with keys (:data:`MODERATION_KEYS`): ``p`` pauses or resumes the crowd, ``m`` sets
+the next crowd mode (vote, anarchy, democracy, queue).
 """
 
 import math
@@ -12,10 +14,12 @@ import math
 from kropbot_remote.client import CONNECTED, CONNECTING, RECONNECTING
 from kropbot_remote.gamepad import GamepadReader
 from kropbot_remote.guard_banner import guard_banner
-from kropbot_remote.protocol import OPERATOR
+from kropbot_remote.protocol import OPERATOR, next_mode
 from kropbot_remote.teleop import KEY_BINDINGS, Inputs, Limits
 
 QUIT_KEYS = frozenset({'escape', 'q'})
+#: Operator keys: pause/resume the crowd, next crowd mode.
+MODERATION_KEYS = {'p': 'pause/resume', 'm': 'next mode'}
 GREEN, YELLOW, RED, WHITE = (80, 220, 80), (60, 200, 240), (70, 70, 255), (235, 235, 235)  # BGR
 MESSAGE_SHOWN = 10.0  # s a gateway status message stays on screen
 
@@ -64,6 +68,7 @@ class App:
         self.focused = True
         self.decision = None
         self.quit = False
+        self.status = {}
 
     def handle(self, events):
         """Apply a batch of event dicts."""
@@ -76,16 +81,33 @@ class App:
                 self.keyboard.held.clear()
             elif kind == 'WINDOWFOCUSGAINED':
                 self.focused = True
+            elif kind == 'KEYDOWN' and event.get('key') in MODERATION_KEYS:
+                self.moderate(event['key'])
             elif kind in ('KEYDOWN', 'KEYUP'):
                 self.keyboard.feed(event)
             else:
                 self.gamepad.feed(event)
+
+    def moderate(self, key):
+        """Operator: ``p`` pauses (or resumes, if paused) the crowd, ``m`` sets the next mode.
+
+        Decided from the latest ``crowd/status`` (``paused``, ``mode``); a crowd voter's keys do
+        nothing (the gateway would refuse them anyway).
+        """
+        if getattr(self.client, 'role', None) != OPERATOR:
+            return
+        if key == 'p':
+            self.client.moderate('resume' if self.status.get('paused') else 'pause')
+        elif key == 'm':
+            self.client.moderate('mode', mode=next_mode(self.status.get('mode', 'vote')))
 
     def update(self, status=None):
         """Decide the command from the current state and send it; return the Decision.
 
         ``status`` (a ``crowd/status`` dict) updates the bounds unless they are fixed.
         """
+        if status:
+            self.status = status
         if status and not self.fixed_limits:
             try:
                 limits = Limits(float(status['max_linear']), float(status['max_angular']))
@@ -105,7 +127,9 @@ def overlay_lines(snap, app, now, url):
     """Return the overlay as ``[(text, BGR colour), ...]`` for a client snapshot at ``now``.
 
     Shows the connection state, the role, the crowd's fused command and voter count (from
-    ``crowd/status``), the cliff guard's banner (``guard``), this client's command and its
+    ``crowd/status``), the cliff guard's banner (``guard``), the operator's pause and the crowd
+    mode (when not the default ``vote``, and always for the operator, with its keys), this
+    client's command and its
     source, the age of the shown frame (ms, wall clock: needs the robot's and this computer's
     clocks in sync, e.g. NTP), the gamepad, and the gateway's latest status message.
     """
@@ -139,6 +163,13 @@ def overlay_lines(snap, app, now, url):
     banner = guard_banner(status)
     if banner is not None:
         lines.append((banner, RED))
+    if status.get('paused') is True:
+        lines.append(('PAUSED BY THE OPERATOR - the robot is stopped', RED))
+    if isinstance(status.get('mode'), str) and (status['mode'] != 'vote' or snap.role == OPERATOR):
+        lines.append((f"mode: {status['mode']}"
+                      + (' (chosen by the crowd)' if status.get('mode_source') == 'crowd' else '')
+                      + (' - keys: p pause/resume, m next mode' if snap.role == OPERATOR
+                         else ''), WHITE))
     decision = app.decision
     if decision is not None:
         colour = RED if decision.source == 'stop' else WHITE

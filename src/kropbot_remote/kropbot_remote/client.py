@@ -6,8 +6,9 @@
 :class:`~kropbot_remote.protocol.SendPolicy`. A lost or refused connection is retried with
 exponential back-off; meanwhile the UI shows why. Closing sends a stop command first.
 
-The UI thread only calls :meth:`RemoteClient.set_command` and reads :meth:`RemoteClient.snapshot`;
-both are thread-safe. ``on_frame``/``on_wake`` callbacks run in the client thread.
+The UI thread only calls :meth:`RemoteClient.set_command`, :meth:`RemoteClient.moderate` and
+reads :meth:`RemoteClient.snapshot`; all are thread-safe. ``on_frame``/``on_wake`` callbacks
+run in the client thread.
 """
 
 import asyncio
@@ -36,6 +37,7 @@ from kropbot_remote.protocol import (
     command_op,
     decode,
     encode,
+    moderation_op,
     setup_ops,
 )
 from kropbot_remote.teleop import STOP_TWIST
@@ -124,6 +126,8 @@ class RemoteClient:
         self._snap = Snapshot(role=self.role, auth='sent' if token else None)
         self._messages = deque(maxlen=5)
         self._command = STOP_TWIST
+        self._outbox = deque(maxlen=16)  # moderation ops waiting for an authenticated session
+        self._moderation_seq = 0
         self._loop = None
         self._wake = None
         self._closing = False
@@ -141,6 +145,21 @@ class RemoteClient:
             self._command = twist
         if changed and self._loop is not None:
             self._loop.call_soon_threadsafe(self._wake.set)
+
+    def moderate(self, action, **fields):
+        """Queue a moderation command (operator only; thread-safe); return its op id.
+
+        It is sent once this connection is authenticated as the operator (dropped if the
+        client reconnects first: the operator sees no answer and can send it again). The
+        gateway's answer appears in :attr:`Snapshot.messages` (``moderation: ...``).
+        """
+        with self._lock:
+            self._moderation_seq += 1
+            op_id = f'moderation-{self._moderation_seq}'
+            self._outbox.append(moderation_op(op_id, action, **fields))
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+        return op_id
 
     def snapshot(self):
         """Return a :class:`Snapshot` copy of the client's state; thread-safe."""
@@ -213,6 +232,8 @@ class RemoteClient:
         for op in setup_ops(self.role, self._throttle):
             await ws.send(encode(op))
         self._policy.reset()
+        with self._lock:
+            self._outbox.clear()  # commands of an earlier connection are not replayed
         receiver = asyncio.ensure_future(self._receive(ws))
         try:
             while True:
@@ -224,6 +245,10 @@ class RemoteClient:
                     await ws.send(encode(command_op(self.role, twist.linear, twist.angular)))
                     self._policy.sent(twist, now)
                     self._update(sent=twist)
+                while self._snap.auth == 'ok' and self._outbox:
+                    with self._lock:
+                        op = self._outbox.popleft()
+                    await ws.send(encode(op))
                 if closing:
                     await ws.close()
                     return
@@ -260,4 +285,6 @@ class RemoteClient:
                     auth = auth_answer(item) if self._token else None
                     if auth is not None:
                         self._snap.auth = auth
+                if auth == 'ok':
+                    self._wake.set()  # moderation commands may go out now
                 self._on_wake()

@@ -3,6 +3,10 @@
 ``remote --url ws://robot:9090/ [--token-file F] [--scale 2] [--headless] [--save-frames DIR]
 [--gamepad auto|none|N|FILE.jsonl]``. Exit codes: 0 after quitting (window closed, Esc, q,
 Ctrl-C, SIGTERM), 1 on a start-up error (one line on stderr), 2 on bad arguments.
+
+With ``--token-file`` and one of ``--pause``, ``--resume``, ``--mode MODE``, ``--kick TOKEN``,
+``--ban TOKEN|ADDRESS``, ``--unban ADDRESS`` it sends that moderation command once and exits
+(:mod:`kropbot_remote.moderate`: 0 done, 1 refused or unreachable).
 """
 
 import argparse
@@ -16,7 +20,9 @@ from kropbot_gateway.auth import SecretsError, load_token
 
 from kropbot_remote.app import App, overlay_lines
 from kropbot_remote.client import CONNECTED, RemoteClient, check_url
+from kropbot_remote.moderate import command_from_args, run_once
 from kropbot_remote.overlay import compose, decode_jpeg
+from kropbot_remote.protocol import MODES
 from kropbot_remote.sources import QueueSource, SdlSource, load_recording, replay
 from kropbot_remote.teleop import Arbiter, Limits
 
@@ -65,6 +71,20 @@ def build_parser():
                    'crowd/status, 1.5 until it arrives)')
     p.add_argument('--throttle-ms', type=int, default=0,
                    help='ask the gateway for at most one frame per this many ms (0 = all)')
+    mod = p.add_argument_group(
+        'moderation (operator, with --token-file): send one command, print the answer, exit; '
+        'in the window the operator presses p (pause/resume) and m (next mode)')
+    one = mod.add_mutually_exclusive_group()
+    one.add_argument('--pause', action='store_true', help='pause the crowd (robot stopped)')
+    one.add_argument('--resume', action='store_true', help='resume the crowd')
+    one.add_argument('--mode', choices=MODES, help='set the crowd mode')
+    one.add_argument('--kick', metavar='TOKEN', help='close the connection(s) of a voter token '
+                     "and refuse its address for the gateway's kick_duration")
+    one.add_argument('--ban', metavar='TOKEN|ADDRESS', help="ban a voter token's address (or an "
+                     'address) and close its connections')
+    one.add_argument('--unban', metavar='ADDRESS', help='lift the ban of an address')
+    mod.add_argument('--ban-duration', type=_positive, metavar='S',
+                     help="ban length in s (default: the gateway's ban_duration)")
     return p
 
 
@@ -74,9 +94,15 @@ def main(argv=None):
     if not 0.0 <= args.expo <= 1.0 or args.throttle_ms < 0:
         print('remote: --expo must be in [0, 1] and --throttle-ms >= 0', file=sys.stderr)
         return 2
+    command = command_from_args(args)
+    if command is not None and not args.token_file:
+        print('remote: moderation needs the operator: --token-file', file=sys.stderr)
+        return 2
     try:
         check_url(args.url)
         token = load_token(args.token_file) if args.token_file else None
+        if command is not None:
+            return run_once(args.url, token, *command)
         recording = None
         if args.gamepad not in ('auto', 'none') and not args.gamepad.isdigit():
             recording = load_recording(args.gamepad)

@@ -10,7 +10,10 @@ The desktop client speaks what the crowd's page speaks (roslibjs), plus the oper
   voter id);
 * as the operator: first the rosbridge v2 ``auth`` op (rosauth MAC,
   :func:`kropbot_gateway.auth.auth_op`), then ``advertise`` + ``publish`` ``teleop/cmd_vel``
-  (``geometry_msgs/msg/Twist``), which overrides the crowd while fresh.
+  (``geometry_msgs/msg/Twist``), which overrides the crowd while fresh; and moderation
+  commands (pause, resume, mode, kick, ban, unban) as ``publish`` on the gateway's
+  ``crowd/moderation`` (:func:`moderation_op`), each answered with a ``status`` op
+  ``moderation: ...`` echoing the op's id (:func:`moderation_answer`).
 
 Reference: rosbridge v2 protocol (RobotWebTools/rosbridge_suite ``ROSBRIDGE_PROTOCOL.md``).
 """
@@ -31,7 +34,10 @@ VOTE_TOPIC = 'crowd/vote'
 VOTE_TYPE = 'geometry_msgs/msg/TwistStamped'
 TELEOP_TOPIC = 'teleop/cmd_vel'
 TELEOP_TYPE = 'geometry_msgs/msg/Twist'
+MODERATION_TOPIC = 'crowd/moderation'
 CROWD, OPERATOR = 'crowd', 'operator'
+#: The vote node's modes, in the order the ``m`` key cycles through them.
+MODES = ('vote', 'anarchy', 'democracy', 'queue')
 
 
 def setup_ops(role, throttle_ms=0):
@@ -68,6 +74,37 @@ def command_op(role, linear, angular):
             'msg': {'header': {'frame_id': ''}, 'twist': twist}}
 
 
+def moderation_op(op_id, action, **fields):
+    """Return the ``publish`` op of a moderation command (operator only).
+
+    Args:
+        op_id: the op's id (the gateway's answer echoes it).
+        action: ``pause``, ``resume``, ``mode`` (``mode=``), ``kick`` (``token=``), ``ban``
+            (``token=`` or ``address=``, optional ``duration=`` s) or ``unban`` (``address=``).
+        **fields: the action's fields; None values are left out.
+
+    The gateway checks everything (src/kropbot_gateway/doc/gateway.md, "Moderation").
+    """
+    command = {'action': action, **{k: v for k, v in fields.items() if v is not None}}
+    return {'op': 'publish', 'id': op_id, 'topic': MODERATION_TOPIC,
+            'msg': {'data': json.dumps(command, separators=(',', ':'))}}
+
+
+def moderation_answer(message):
+    """Return ``(ok, text)`` if a :class:`ServerMessage` answers a moderation command.
+
+    None for any other message.
+    """
+    if not message.text.startswith('moderation:'):
+        return None
+    return message.level == 'info', message.text[len('moderation:'):].strip()
+
+
+def next_mode(mode):
+    """Return the mode after ``mode`` in :data:`MODES` (``vote`` after an unknown one)."""
+    return MODES[(MODES.index(mode) + 1) % len(MODES)] if mode in MODES else MODES[0]
+
+
 def encode(op):
     """Encode an op dict as the JSON text frame the gateway expects."""
     return json.dumps(op, separators=(',', ':'), allow_nan=False)
@@ -90,10 +127,11 @@ class Status:
 
 @dataclass(frozen=True)
 class ServerMessage:
-    """A rosbridge ``status`` op: ``level`` (error, warning, info) and ``text``."""
+    """A rosbridge ``status`` op: ``level`` (error, warning, info), ``text`` and ``id``."""
 
     level: str
     text: str
+    id: str = ''
 
 
 def decode(frame):
@@ -110,7 +148,8 @@ def decode(frame):
         return None
     op = msg.get('op')
     if op == 'status':
-        return ServerMessage(str(msg.get('level', '')), str(msg.get('msg', ''))[:200])
+        return ServerMessage(str(msg.get('level', '')), str(msg.get('msg', ''))[:200],
+                             str(msg.get('id', '')))
     if op != 'publish' or not isinstance(msg.get('msg'), dict):
         return None
     body, topic = msg['msg'], str(msg.get('topic', '')).lstrip('/')

@@ -179,3 +179,45 @@ def test_pygame_events_convert_to_the_recorded_format(sdl, tmp_path):
     recorded = load_recording(tmp_path / 'rec.jsonl')
     assert [{k: v for k, v in e.items() if k != 't'} for e in recorded] == [
         e for e in events if e['type'].startswith('CONTROLLER')]
+
+
+class ModeratingClient(FakeClient):
+    def __init__(self, role):
+        super().__init__()
+        self.role = role
+        self.moderated = []
+
+    def moderate(self, action, **fields):
+        self.moderated.append((action, fields))
+
+
+def test_operator_keys_pause_resume_and_cycle_the_mode():
+    operator = App(ModeratingClient(OPERATOR), Arbiter(Limits()))
+    operator.update({'mode': 'anarchy', 'paused': False})
+    operator.handle([{'type': 'KEYDOWN', 'key': 'p'}, {'type': 'KEYDOWN', 'key': 'm'}])
+    operator.update({'mode': 'democracy', 'paused': True})
+    operator.handle([{'type': 'KEYDOWN', 'key': 'p'}, {'type': 'KEYDOWN', 'key': 'm'}])
+    operator.update({'mode': 'queue', 'paused': False})
+    operator.handle([{'type': 'KEYDOWN', 'key': 'm'}])
+    assert operator.client.moderated == [
+        ('pause', {}), ('mode', {'mode': 'democracy'}), ('resume', {}),
+        ('mode', {'mode': 'queue'}), ('mode', {'mode': 'vote'})]
+    assert operator.update().twist == Twist(0.0, 0.0)  # the keys never drive
+    crowd = App(ModeratingClient('crowd'), Arbiter(Limits()))
+    crowd.handle([{'type': 'KEYDOWN', 'key': 'p'}, {'type': 'KEYDOWN', 'key': 'm'}])
+    assert crowd.client.moderated == []
+
+
+def test_overlay_shows_the_mode_and_the_pause():
+    app = App(FakeClient(), Arbiter(Limits()))
+    app.update()
+    status = {'voters': 1, 'mode': 'democracy', 'mode_source': 'crowd', 'paused': True}
+    lines = overlay_lines(Snapshot(state=CONNECTED, role=OPERATOR, auth='ok', status=status),
+                          app, 0.0, 'ws://r/')
+    text = '\n'.join(t for t, _ in lines)
+    assert 'PAUSED BY THE OPERATOR' in text
+    assert 'mode: democracy (chosen by the crowd) - keys: p pause/resume, m next mode' in text
+    crowd = overlay_lines(Snapshot(state=CONNECTED, status={'mode': 'queue'}), app, 0.0, 'ws://r/')
+    assert 'mode: queue' in [t for t, _ in crowd]
+    default = overlay_lines(Snapshot(state=CONNECTED, status={'mode': 'vote'}), app, 0.0, 'w/')
+    assert not any(t.startswith('mode:') for t, _ in default)  # the default mode: no line

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from kropbot_remote.overlay import compose, decode_jpeg
 from kropbot_remote.protocol import (
     CROWD,
+    MODES,
     OPERATOR,
     Backoff,
     Frame,
@@ -25,6 +26,9 @@ from kropbot_remote.protocol import (
     command_op,
     decode,
     encode,
+    moderation_answer,
+    moderation_op,
+    next_mode,
     setup_ops,
 )
 from kropbot_remote.teleop import STOP_TWIST, Twist
@@ -87,6 +91,22 @@ def test_auth_answer_reads_the_gateways_status():
         'error', 'op "auth" is not available on the KropBot crowd gateway')) == 'refused'
     assert auth_answer(ServerMessage('warning', 'vote rate limit exceeded')) is None
     assert auth_answer(ServerMessage('error', 'publish: bad twist')) is None
+
+
+def test_moderation_ops_and_answers():
+    op = moderation_op('m1', 'ban', token='0a1b2c3d', duration=600.0, address=None)
+    assert op == {'op': 'publish', 'id': 'm1', 'topic': 'crowd/moderation',
+                  'msg': {'data': '{"action":"ban","token":"0a1b2c3d","duration":600.0}'}}
+    assert json.loads(moderation_op('m2', 'pause')['msg']['data']) == {'action': 'pause'}
+    answer = decode(json.dumps({'op': 'status', 'level': 'info', 'id': 'm1',
+                                'msg': 'moderation: crowd paused'}))
+    assert answer == ServerMessage('info', 'moderation: crowd paused', 'm1')
+    assert moderation_answer(answer) == (True, 'crowd paused')
+    assert moderation_answer(ServerMessage('error', 'moderation: mode chaos refused')) == \
+        (False, 'mode chaos refused')
+    assert moderation_answer(ServerMessage('info', 'auth: authenticated as operator')) is None
+    assert [next_mode(m) for m in MODES] == ['anarchy', 'democracy', 'queue', 'vote']
+    assert next_mode('chaos') == 'vote'
 
 
 def test_send_policy_crowd():

@@ -11,7 +11,7 @@ A mode vote lives ``vote_timeout`` seconds after it arrived (the page re-sends i
 periodically), ends when its voter is withdrawn (connection closed) and is replaced by the
 voter's next mode vote; an empty mode withdraws it.
 
-Transport (proposed for the vote node and the gateway): topic ``crowd/mode_vote``,
+Transport (the vote node subscribes, the gateway publishes): topic ``crowd/mode_vote``,
 ``std_msgs/msg/String`` whose ``data`` is the JSON object ``{"voter": <voter id>, "mode":
 "anarchy" | "democracy" | ""}`` (:func:`parse_mode_vote`). As with ``header.frame_id`` of a
 ``crowd/vote``, a page behind the crowd gateway sends ``"voter": ""`` and the gateway writes the
@@ -161,6 +161,13 @@ class ModeSwitch:
         for vid in ids:
             self._drop(vid)
         return len(ids)
+
+    def clear(self):
+        """Drop every mode vote (their sender is lost); return how many."""
+        n = len(self._votes)
+        self._votes.clear()
+        self._counts = dict.fromkeys(SWITCH_MODES, 0)
+        return n
 
     def counts(self, now):
         """Return ``{mode: live mode votes}`` for each of :data:`SWITCH_MODES` at ``now``."""

@@ -19,9 +19,15 @@ crowd switch, :class:`kropbot_vote.mode_switch.ModeSwitch`) starts the new mode 
 stops until the next input, democracy executes ``stop`` for its first window, the queue forms
 from the next votes. The live votes of the book survive every change.
 
+An operator can *pause* the crowd (:meth:`ModeController.pause`): every tick then returns
+``(0, 0)`` whatever the crowd does; votes, mode votes and the cores' clocks keep running (so
+``crowd/status`` keeps showing what the crowd wants, and a queue turn or a democracy window
+runs on), and the crowd switch decides nothing until the crowd is resumed. When a sender of
+votes is lost (:meth:`ModeController.clear`) every vote, core state and mode vote is dropped.
+
 Time is injected (s, one monotonic clock, never decreasing); nothing here reads a clock.
 The operator's ``teleop/cmd_vel`` override stays in the node (:mod:`kropbot_vote.teleop`), on
-top of whatever the controller returns.
+top of whatever the controller returns (also while the crowd is paused).
 """
 
 from dataclasses import dataclass
@@ -49,8 +55,10 @@ class ModeCommand:
         linear: command linear.x (m/s), within ``[-max_linear, max_linear]``.
         angular: command angular.z (rad/s), within ``[-max_angular, max_angular]``.
         mode: the mode that produced it.
-        fused: the vote-mode fusion result (``vote`` mode), else None.
+        fused: the vote-mode fusion result (``vote`` mode; computed without the direction
+            histogram, see :meth:`ModeController.tick`), else None.
         switched_to: the mode the crowd switch changed to at this tick, else None.
+        paused: True while the operator paused the crowd (then the command is zero).
 
     """
 
@@ -59,6 +67,7 @@ class ModeCommand:
     mode: str
     fused: Fused | None = None
     switched_to: str | None = None
+    paused: bool = False
 
 
 def _positive(name, value):
@@ -95,6 +104,8 @@ class ModeController:
         core: the mode's core (None in ``vote`` mode).
         switch: the :class:`~kropbot_vote.mode_switch.ModeSwitch`.
         crowd_switch: whether :meth:`tick` consults the switch (may change at any time).
+        paused: True while the operator has paused the crowd (:meth:`pause`).
+        paused_since: when the pause began (s), None while not paused.
 
     """
 
@@ -117,7 +128,8 @@ class ModeController:
         self.source = 'operator'
         self.since = float(now)
         self.core = self._make_core(mode, now)
-        self._fused = None
+        self.paused = False
+        self.paused_since = None
 
     @classmethod
     def from_params(cls, book, values, now):
@@ -199,9 +211,37 @@ class ModeController:
             return False
         self.mode, self.source, self.since = mode, source, float(now)
         self.core = self._make_core(mode, now)
-        self._fused = None
         self.switch.switched(now)
         return True
+
+    def pause(self, paused, now):
+        """Pause (``paused`` True) or resume the crowd at ``now`` (s); return True if changed.
+
+        While paused every :meth:`tick` returns ``(0, 0)`` and the crowd switch decides nothing;
+        votes are still taken (the status shows them) and the mode's core keeps its clock (a
+        queue turn or a democracy window runs on). Resuming changes nothing else: the mode in
+        force drives again from the next tick.
+        """
+        paused = bool(paused)
+        if paused == self.paused:
+            return False
+        self.paused = paused
+        self.paused_since = float(now) if paused else None
+        return True
+
+    def clear(self, now):
+        """Drop every vote, the core's state and every mode vote at ``now`` (s).
+
+        For the loss of a sender of votes (:mod:`kropbot_common.liveliness`): the node cannot
+        tell which votes it sent, so nothing the crowd sent may keep driving. The mode stays in
+        force and starts afresh (as after a mode change, without counting as one). Returns how
+        many live votes the book removed.
+        """
+        removed = self.book.clear()
+        if self.core is not None:
+            self.core = self._make_core(self.mode, now)
+        self.switch.clear()
+        return removed
 
     def apply(self, changes, now):
         """Apply validated run-time parameter changes ``{name: value}`` at ``now`` (s).
@@ -256,9 +296,17 @@ class ModeController:
     def tick(self, now):
         """Return the :class:`ModeCommand` to publish at ``now`` (s).
 
-        With ``crowd_switch`` on, the switch is consulted first (it may change the mode, with
-        ``source = 'crowd'``). The command is within the limits (every core clamps).
+        With ``crowd_switch`` on (and the crowd not paused), the switch is consulted first (it
+        may change the mode, with ``source = 'crowd'``). The command is within the limits
+        (every core clamps); ``(0, 0)`` while paused. This is the fast ``cmd_vel`` path: in
+        ``vote`` mode the fusion skips the direction histogram where the strategy does not
+        need it (:meth:`kropbot_vote.fusion.VoteBook.fuse`, ``histogram=False``);
+        :meth:`crowd_summary` computes it for ``crowd/status``.
         """
+        if self.paused:
+            if self.core is not None:
+                self.core.command(now)  # keeps the core's clock (windows, turns) running
+            return ModeCommand(0.0, 0.0, self.mode, None, None, True)
         switched_to = None
         if self.crowd_switch:
             new = self.switch.decide(self.mode, now)
@@ -266,18 +314,25 @@ class ModeController:
                 self.set_mode(new, now, source='crowd')
                 switched_to = new
         if self.core is None:
-            fused = self._fused = self.book.fuse(now, self.strategy)
+            fused = self.book.fuse(now, self.strategy, histogram=False)
             return ModeCommand(fused.linear, fused.angular, self.mode, fused, switched_to)
         linear, angular = self.core.command(now)
         return ModeCommand(linear, angular, self.mode, None, switched_to)
 
+    @property
+    def timed(self):
+        """True when the command changes with time alone (a core is in force).
+
+        Anarchy inputs expire, democracy windows close and queue turns end without any new
+        input: the node then evaluates on every fast tick (each tick costs a few us there).
+        """
+        return self.core is not None
+
     def crowd_summary(self, now):
         """Return the :class:`~kropbot_vote.fusion.Fused` for ``crowd/status``'s contract keys.
 
-        In ``vote`` mode the last tick's fusion (fused now if none yet); in the other modes
-        the live votes' count and histogram (``winner`` None: no strategy decides there).
+        The full fusion of the live votes at ``now`` (with the direction histogram): by
+        ``strategy`` in ``vote`` mode; in the other modes the live votes' count and histogram
+        (``winner`` None: no strategy decides there).
         """
-        if self.core is None:
-            return self._fused if self._fused is not None else self.book.fuse(now,
-                                                                              self.strategy)
-        return self.book.fuse(now, 'mean')
+        return self.book.fuse(now, self.strategy if self.core is None else 'mean')

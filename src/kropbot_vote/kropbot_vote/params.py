@@ -1,8 +1,10 @@
 """The vote node's parameters: one schema (pure, ROS-free).
 
-Each entry is a :class:`kropbot_common.params.Param`; the node declares them with
-:func:`kropbot_common.ros.declare_parameters` and the package README's table is generated from
-:data:`PARAMETERS` (``python -m kropbot_common.params src/kropbot_vote/README.md
+Each entry is a :class:`kropbot_common.params.Param`; the node declares :data:`PARAMETERS`
+(fusion, rates, limits: :data:`FUSION_PARAMETERS`; the crowd modes:
+:data:`kropbot_vote.mode_params.MODE_PARAMETERS`) with
+:func:`kropbot_common.ros.declare_parameters`, and the package README's table is generated from
+it (``python -m kropbot_common.params src/kropbot_vote/README.md
 kropbot_vote.params:PARAMETERS``). ``read_only=False`` means the node applies a run-time change
 (``ros2 param set``); everything else needs a restart.
 """
@@ -11,11 +13,13 @@ from kropbot_common.liveliness import WATCH_LEASE
 from kropbot_common.params import Param
 
 from kropbot_vote.fusion import STRATEGIES
+from kropbot_vote.mode_params import MODE_PARAMETERS
 
 #: Values of the ``executor`` parameter (see ``VoteNode.make_executor`` in vote_node.py).
 EXECUTORS = ('events', 'single')
 
-PARAMETERS = (
+#: Fusion, rates, limits, liveliness and executor (the node's parameters before the modes).
+FUSION_PARAMETERS = (
     Param('strategy', 'mean', 'vote fusion strategy (see Strategies)', choices=STRATEGIES,
           read_only=False),
     Param('vote_timeout', 3.0, 'a vote expires this long after its arrival; a change applies '
@@ -45,3 +49,6 @@ PARAMETERS = (
           'about a third of the CPU per vote) or `single` (SingleThreadedExecutor)',
           choices=EXECUTORS),
 )
+
+#: The vote node's whole schema (what it declares, what robot.yaml's ``vote`` section holds).
+PARAMETERS = FUSION_PARAMETERS + MODE_PARAMETERS

@@ -20,6 +20,8 @@ def _reliable(depth):
 #: ``crowd/vote`` subscription: depth 100 absorbs a burst of crowd votes arriving between two
 #: executor wake-ups (each voter's newest vote replaces its older one anyway).
 VOTE_QOS = _reliable(100)
+#: ``crowd/mode_vote`` subscription (JSON mode votes: rare, each voter's newest one counts).
+MODE_VOTE_QOS = _reliable(100)
 #: ``teleop/cmd_vel`` subscription: the operator's stream; only the newest command matters.
 TELEOP_QOS = _reliable(10)
 #: ``cmd_vel`` publisher (the driver subscribes with the same profile).

@@ -10,7 +10,14 @@ and ``status_rate`` for ``crowd/status``. Votes end with their sender: a withdra
 (:mod:`kropbot_common.withdrawal`) ends one voter's vote, and the loss of a declared sender of
 ``crowd/vote`` / ``teleop/cmd_vel`` (QoS liveliness on its presence topic,
 :mod:`kropbot_common.liveliness`) ends every vote / the operator override; either way the next
-tick also publishes ``crowd/status``, so ``voters`` follows within one control period. Topics,
+tick also publishes ``crowd/status``, so ``voters`` follows within one control period.
+
+Crowd modes (:mod:`kropbot_vote.modes`): every vote, withdrawal and sender loss goes through
+the :class:`~kropbot_vote.modes.ModeController`, whose ``tick`` gives the crowd's command in
+the mode in force (``mode`` parameter, writable at run time; the crowd's anarchy/democracy
+switch takes mode votes from ``crowd/mode_vote``); the operator's ``teleop/cmd_vel`` override
+still wins while fresh. The ``crowd/pause`` service (``std_srvs/srv/SetBool``) pauses the crowd:
+``cmd_vel`` is zero from the same callback on, until it is resumed. Topics, services,
 parameters and the status JSON: the package README. Layout follows ros2/demos demo_nodes_py
 ``talker``.
 """
@@ -29,15 +36,21 @@ from kropbot_common.withdrawal import is_withdrawal
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from std_msgs.msg import String
+from std_srvs.srv import SetBool
 
 from kropbot_vote.falls import FallsTracker
 from kropbot_vote.fusion import ACCEPTED, VoteBook
 from kropbot_vote.guard_state import GuardTracker
+from kropbot_vote.mode_status import extend_status, mode_status
+from kropbot_vote.mode_switch import ACCEPTED as MODE_VOTE_ACCEPTED
+from kropbot_vote.mode_switch import parse_mode_vote
+from kropbot_vote.modes import ModeController
 from kropbot_vote.params import PARAMETERS
 from kropbot_vote.qos import (
     CMD_VEL_QOS,
     DIAGNOSTICS_QOS,
     GUARD_STATE_QOS,
+    MODE_VOTE_QOS,
     STATUS_QOS,
     TELEOP_QOS,
     VOTE_QOS,
@@ -50,11 +63,13 @@ from kropbot_vote.teleop import TeleopOverride
 class VoteNode(Node):
     """The ``vote`` node.
 
-    Subscribes ``crowd/vote`` (geometry_msgs/TwistStamped, ``header.frame_id`` = voter id) and
-    ``teleop/cmd_vel`` (geometry_msgs/Twist), ``diagnostics`` (diagnostic_msgs/DiagnosticArray,
-    for the sim's fall count) and ``guard/state`` (std_msgs/String, the cliff guard's state);
-    publishes ``cmd_vel`` (geometry_msgs/Twist) when the command changes (operator at once,
-    crowd at most ``max_rate`` Hz) and at least at ``rate`` Hz, and ``crowd/status``
+    Subscribes ``crowd/vote`` (geometry_msgs/TwistStamped, ``header.frame_id`` = voter id),
+    ``crowd/mode_vote`` (std_msgs/String, JSON ``{"voter", "mode"}``), ``teleop/cmd_vel``
+    (geometry_msgs/Twist), ``diagnostics`` (diagnostic_msgs/DiagnosticArray, for the sim's fall
+    count) and ``guard/state`` (std_msgs/String, the cliff guard's state); serves
+    ``crowd/pause`` (std_srvs/SetBool); publishes ``cmd_vel`` (geometry_msgs/Twist) when the
+    command changes (operator at once, crowd at most ``max_rate`` Hz; in the time-driven modes
+    evaluated on every fast tick) and at least at ``rate`` Hz, and ``crowd/status``
     (std_msgs/String, JSON) at ``status_rate`` Hz.
 
     Args:
@@ -80,6 +95,7 @@ class VoteNode(Node):
                               values['stop_threshold'])
         self._teleop = TeleopOverride(values['teleop_timeout'], values['max_linear'],
                                       values['max_angular'])
+        self._controller = ModeController.from_params(self._book, values, self._now())
         self._sched = PublishScheduler(1.0 / values['max_rate'], 1.0 / values['rate'])
         self._command = (0.0, 0.0)
         self._operator = False
@@ -87,6 +103,7 @@ class VoteNode(Node):
         self._guard = GuardTracker()
         self._status_due = False  # voters left: publish crowd/status with the next cmd_vel
         self._senders_lost = 0
+        self._mode_votes_malformed = 0
         lease = values['liveliness_lease']
         self.add_on_set_parameters_callback(set_parameters_callback(PARAMETERS, self._apply))
 
@@ -94,6 +111,8 @@ class VoteNode(Node):
         self._status_pub = self.create_publisher(String, 'crowd/status', STATUS_QOS)
         votes = self.create_subscription(TwistStamped, 'crowd/vote', self._on_vote, VOTE_QOS)
         teleop = self.create_subscription(Twist, 'teleop/cmd_vel', self._on_teleop, TELEOP_QOS)
+        self.create_subscription(String, 'crowd/mode_vote', self._on_mode_vote, MODE_VOTE_QOS)
+        self.create_service(SetBool, 'crowd/pause', self._on_pause)
         if lease > 0.0:  # the senders' presence topics (crowd/vote/alive, teleop/cmd_vel/alive)
             watch_senders(self, votes.topic_name, lease, self._on_vote_sender_lost)
             watch_senders(self, teleop.topic_name, lease, self._on_teleop_sender_lost)
@@ -106,6 +125,8 @@ class VoteNode(Node):
         self.create_timer(1.0 / values['max_rate'], self._on_tick)
         self.create_timer(1.0 / values['status_rate'], self._on_status_timer)
         self.get_logger().info(
+            f"crowd mode '{values['mode']}' (crowd switch "
+            f"{'on' if values['crowd_switch'] else 'off'}); "
             f"fusing crowd/vote with strategy '{self._strategy}' into cmd_vel on change (at "
             f"most {values['max_rate']} Hz, heartbeat {values['rate']} Hz; limits "
             f"{values['max_linear']} m/s, {values['max_angular']} rad/s, vote_timeout "
@@ -123,12 +144,14 @@ class VoteNode(Node):
         if tw.linear.x != tw.linear.x and is_withdrawal(
                 (tw.linear.x, tw.linear.y, tw.linear.z), (tw.angular.x, tw.angular.y,
                                                           tw.angular.z)):
-            if self._book.withdraw(voter):
-                self._status_due = True
-                self._sched.dirty = True  # the next tick evaluates the command without it
+            # its vote, its place in the queue or anarchy input, its democracy vote, its mode
+            # vote: the next tick evaluates the command without them
+            self._controller.withdraw(voter, self._now())
+            self._status_due = True
+            self._sched.dirty = True
             return
         now = self._now()
-        reason = self._book.add(voter, msg.twist.linear.x, msg.twist.angular.z, now)
+        reason = self._controller.add_vote(voter, tw.linear.x, tw.angular.z, now)
         if reason == ACCEPTED:
             if self._sched.on_input(now):  # else the next tick (<= 1/max_rate) evaluates it
                 self._evaluate(now)
@@ -137,6 +160,41 @@ class VoteNode(Node):
             # call even when it suppresses, which a flood of bad votes would pay per vote.
             self._reject_log(reason, f'rejected vote from {voter[:64]!r}: {reason} '
                                      f'(totals {self._book.rejected})', now)
+
+    def _on_mode_vote(self, msg):
+        """Take one crowd mode vote (``crowd/mode_vote``: JSON ``{"voter", "mode"}``)."""
+        now = self._now()
+        try:
+            voter, mode = parse_mode_vote(msg.data)
+        except ValueError as exc:
+            self._mode_votes_malformed += 1
+            self._reject_log('mode_vote_malformed', f'rejected mode vote: {exc} '
+                             f'({self._mode_votes_malformed} malformed so far)', now)
+            return
+        reason = self._controller.mode_vote(voter, mode, now)
+        if reason != MODE_VOTE_ACCEPTED:
+            self._reject_log(f'mode_vote_{reason}', f'rejected mode vote {mode[:32]!r} from '
+                             f'{voter[:64]!r}: {reason} (totals '
+                             f'{self._controller.switch.rejected})', now)
+
+    def _on_pause(self, request, response):
+        """``crowd/pause`` (std_srvs/SetBool): ``data`` true pauses the crowd, false resumes.
+
+        Paused: ``cmd_vel`` is zero from this callback on (published at once), whatever the
+        crowd votes; the operator's ``teleop/cmd_vel`` override still drives.
+        """
+        now = self._now()
+        changed = self._controller.pause(request.data, now)
+        word = 'paused' if request.data else 'resumed'
+        response.success = True
+        response.message = f'crowd {word}' if changed else f'crowd already {word}'
+        if changed:
+            self.get_logger().warning(f'crowd {word} (crowd/pause service)' + (
+                ': cmd_vel is zero until it is resumed' if request.data else ''))
+            self._sched.dirty = True
+            self._evaluate(now)  # the stop (or the crowd's command) goes out now
+            self._publish_status(now)
+        return response
 
     def _on_teleop(self, msg):
         now = self._now()
@@ -152,7 +210,7 @@ class VoteNode(Node):
     def _on_vote_sender_lost(self):
         """Drop every vote: a watched ``crowd/vote`` publisher died or left (see liveliness)."""
         self._senders_lost += 1
-        dropped = self._book.clear()
+        dropped = self._controller.clear(self._now())  # votes, core states, mode votes
         self._status_due = True
         self._sched.dirty = True
         self.get_logger().warning(
@@ -170,7 +228,9 @@ class VoteNode(Node):
 
     def _on_tick(self):
         now = self._now()
-        if self._sched.on_tick(now):
+        # anarchy, democracy and queue change with time alone (expiry, windows, turns): a few
+        # us per tick there; in vote mode only new input or the heartbeat evaluates
+        if self._sched.on_tick(now) or self._controller.timed:
             self._evaluate(now)
         if self._status_due:  # voters left since the last status: tell the page now
             self._publish_status(now)
@@ -182,8 +242,13 @@ class VoteNode(Node):
         if self._operator:
             command = teleop
         else:  # the command only: the histogram is computed for crowd/status
-            fused = self._book.fuse(now, self._strategy, histogram=False)
-            command = (fused.linear, fused.angular)
+            out = self._controller.tick(now)
+            command = (out.linear, out.angular)
+            if out.switched_to is not None:
+                self._status_due = True
+                self.get_logger().warning(
+                    f'mode switched to {out.switched_to} by the crowd '
+                    f'({self._controller.switch.counts(now)} mode votes)')
         publish = command != self._command or self._sched.heartbeat_due(now)
         self._command = command
         if publish:
@@ -199,28 +264,40 @@ class VoteNode(Node):
 
     def _publish_status(self, now):
         self._status_due = False
-        fused = self._book.fuse(now, self._strategy)
-        status = status_dict(fused, strategy=self._strategy, operator=self._operator,
-                             command=self._command, book=self._book,
+        controller = self._controller
+        status = status_dict(controller.crowd_summary(now), strategy=controller.strategy,
+                             operator=self._operator, command=self._command, book=self._book,
                              stamp=self.get_clock().now().nanoseconds * 1e-9,
                              teleop_rejected=self._teleop.rejected,
                              falls=self._falls.value(now), guard=self._guard.value(now),
                              senders_lost=self._senders_lost)
+        status = extend_status(status, mode_status(controller, now))
         self._status_pub.publish(String(data=json.dumps(status)))
 
     def _apply(self, changes):
-        """Apply validated run-time changes of the writable parameters (see the schema)."""
+        """Apply validated run-time changes of the writable parameters (see the schema).
+
+        The mode controller takes the crowd-mode parameters, ``strategy``, ``vote_timeout``
+        and ``stop_threshold`` (:meth:`kropbot_vote.modes.ModeController.apply`; a ``mode``
+        change starts the new mode at once); ``teleop_timeout`` goes to the override.
+        """
+        now = self._now()
+        before = self._controller.mode
+        try:
+            self._controller.apply(changes, now)
+        except ValueError as exc:  # the schema checked the values already: defence in depth
+            return str(exc)
+        if 'teleop_timeout' in changes:
+            self._teleop.timeout = changes['teleop_timeout']
+        if 'strategy' in changes:
+            self._strategy = changes['strategy']
         for name, value in changes.items():
-            if name == 'strategy':
-                self._strategy = value
-            elif name == 'vote_timeout':
-                self._book.vote_timeout = value
-            elif name == 'teleop_timeout':
-                self._teleop.timeout = value
-            elif name == 'stop_threshold':
-                self._book.stop_threshold = value
-            self._sched.dirty = True  # the command may change: the next tick evaluates
             self.get_logger().info(f'{name} set to {value!r}')
+        if self._controller.mode != before:
+            self.get_logger().warning(f'mode {before} -> {self._controller.mode} (set by the '
+                                      "operator: parameter 'mode')")
+        self._sched.dirty = True  # the command may change: the next tick evaluates
+        self._status_due = True
         return None
 
     def make_executor(self):

@@ -14,7 +14,7 @@ from kropbot_vote.fusion import ACCEPTED, VoteBook
 from kropbot_vote.mode_params import MODE_PARAMETERS
 from kropbot_vote.mode_status import MODE_STATUS_KEYS, extend_status, mode_status
 from kropbot_vote.modes import MODES, ModeController
-from kropbot_vote.params import PARAMETERS
+from kropbot_vote.params import FUSION_PARAMETERS, PARAMETERS
 from kropbot_vote.status import status_dict
 import pytest
 
@@ -182,6 +182,43 @@ def test_any_stream_in_any_mode_stays_within_limits_and_hides_voter_ids(stream, 
         assert 'ws-' not in text and 'gw/' not in text
 
 
+# --- pause and sender loss --------------------------------------------------------------------
+
+@pytest.mark.parametrize('mode', MODES)
+def test_pause_stops_every_mode_and_resume_drives_again(mode):
+    c = controller(mode, democracy_window=1.0, crowd_switch=True, switch_cooldown=0.0)
+    three_voters(c)
+    driving = c.tick(1.0)  # democracy: the first window's winner executes from 1.0
+    assert (driving.linear, driving.angular) != (0.0, 0.0) and not driving.paused
+    assert c.pause(True, 1.1) and not c.pause(True, 1.2)
+    for _ in range(3):  # mode votes for the other mode: no switch while paused
+        c.mode_vote(f'ws-m{_}', 'democracy' if mode == 'anarchy' else 'anarchy', 1.2)
+    c.add_vote('ws-a', 0.3, 0.0, 1.3)
+    out = c.tick(1.4)
+    assert (out.linear, out.angular, out.paused, out.switched_to) == (0.0, 0.0, True, None)
+    status = mode_status(c, 1.5)
+    assert status['paused'] is True and status['paused_for'] == pytest.approx(0.4)
+    assert c.mode == mode
+    assert c.pause(False, 1.5) and not c.paused
+    assert mode_status(c, 1.5)['paused'] is False and mode_status(c, 1.5)['paused_for'] is None
+    out = c.tick(1.6)
+    assert (out.linear, out.angular) != (0.0, 0.0) or out.switched_to is not None
+
+
+def test_clear_drops_votes_core_state_and_mode_votes():
+    c = controller('anarchy')
+    three_voters(c)
+    c.mode_vote('ws-a', 'democracy', 0.3)
+    assert c.clear(0.4) == 3
+    assert (c.tick(0.5).linear, c.tick(0.5).angular) == (0.0, 0.0)  # no stale anarchy input
+    assert len(c.book) == 0 and c.switch.counts(0.5) == {'anarchy': 0, 'democracy': 0}
+    assert c.mode == 'anarchy' and c.source == 'operator'
+    q = controller('queue')
+    three_voters(q)
+    q.clear(0.4)
+    assert q.core.status(0.5)['driver'] is None and q.core.waiting() == []
+
+
 # --- crowd/status ---------------------------------------------------------------------------
 
 def test_status_extension_keeps_every_existing_key():
@@ -221,11 +258,17 @@ def test_status_has_the_section_of_the_mode_in_force(mode, section):
         assert status['anarchy']['driver'] == voter_token('ws-c')
 
 
-def test_crowd_summary_in_vote_mode_is_the_last_tick():
+def test_crowd_summary_is_the_full_fusion_and_the_tick_skips_the_histogram():
     c = controller('vote', strategy='plurality')
     three_voters(c)
     fused = c.tick(0.5).fused
-    assert c.crowd_summary(0.6) is fused
+    assert fused.winner == 'forward'  # plurality needs the bins, so they were computed
+    summary = c.crowd_summary(0.6)
+    assert summary.winner == 'forward' and summary.histogram['forward'] == 2
+    c.apply({'strategy': 'mean'}, 0.6)
+    fast = c.tick(0.6).fused
+    assert sum(fast.histogram.values()) == 0 and fast.voters == 3  # fast path: no histogram
+    assert sum(c.crowd_summary(0.6).histogram.values()) == 3
     c.set_mode('anarchy', 0.7)
     summary = c.crowd_summary(0.7)
     assert summary.voters == 3 and summary.winner is None
@@ -237,13 +280,14 @@ SPECS = by_name(MODE_PARAMETERS)
 
 
 def test_mode_parameters_extend_the_vote_node_schema():
-    assert not set(SPECS) & {p.name for p in PARAMETERS}
+    assert not set(SPECS) & {p.name for p in FUSION_PARAMETERS}
+    assert PARAMETERS == FUSION_PARAMETERS + MODE_PARAMETERS  # the node declares one schema
     assert all(not p.read_only for p in MODE_PARAMETERS)  # the controller applies them all
     assert SPECS['mode'].choices == MODES and SPECS['mode'].default == 'vote'
     assert SPECS['democracy_window'].default == 2.0 and SPECS['turn_duration'].default == 30.0
     assert SPECS['turn_idle_timeout'].default == 5.0 and SPECS['crowd_switch'].default is False
     assert SPECS['switch_threshold'].default == 0.75 and SPECS['switch_threshold'].low > 0.5
-    values = check_values(PARAMETERS + MODE_PARAMETERS, {})
+    values = check_values(PARAMETERS, {})
     c = ModeController.from_params(VoteBook(values['max_voters'], values['vote_timeout'],
                                             values['max_linear'], values['max_angular']),
                                    values, now=0.0)
@@ -265,13 +309,15 @@ def test_every_valid_parameter_value_builds_a_controller():
         for value in [param.default, *param.choices, param.low, param.high]:
             if value is None or check(param, value):
                 continue
-            values = check_values(PARAMETERS + MODE_PARAMETERS, {param.name: value})
+            values = check_values(PARAMETERS, {param.name: value})
             book = VoteBook(10, 3.0, MAX_V, MAX_W)
             ModeController.from_params(book, values, now=0.0).apply({param.name: value}, 1.0)
 
 
 def test_readme_documents_the_mode_parameters():
-    assert markdown_table(MODE_PARAMETERS) in README.read_text()
+    table = markdown_table(PARAMETERS)  # the generated table (test_params.py checks its place)
+    for row in markdown_table(MODE_PARAMETERS).splitlines()[2:]:
+        assert row in table and row in README.read_text()
 
 
 # --- the page's copy of the canonical commands ----------------------------------------------

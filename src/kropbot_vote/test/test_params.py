@@ -19,7 +19,9 @@ README = Path(__file__).resolve().parents[1] / 'README.md'
 SPECS = by_name(PARAMETERS)
 #: What the node applies at run time; every other parameter must be read-only.
 WRITABLE = {'strategy': 'plurality', 'vote_timeout': 1.5, 'teleop_timeout': 2.0,
-            'stop_threshold': 0.5}
+            'stop_threshold': 0.5, 'mode': 'queue', 'democracy_window': 4.0,
+            'turn_duration': 20.0, 'turn_idle_timeout': 3.0, 'crowd_switch': True,
+            'switch_threshold': 0.8, 'switch_cooldown': 10.0, 'mode_vote_timeout': 90.0}
 
 
 def test_readme_table_is_generated_from_the_schema():
@@ -78,6 +80,15 @@ def test_writable_parameters_are_applied_and_read_only_ones_refused(vote_node):
     assert node._strategy == 'plurality'
     assert node._book.vote_timeout == 1.5 and node._book.stop_threshold == 0.5
     assert node._teleop.timeout == 2.0
+    c = node._controller
+    assert (c.mode, c.source, c.strategy) == ('queue', 'operator', 'plurality')
+    assert (c.core.turn_duration, c.core.idle_timeout, c.core.vote_timeout) == (20.0, 3.0, 1.5)
+    assert c.democracy_window == 4.0 and c.crowd_switch
+    assert (c.switch.threshold, c.switch.cooldown, c.switch.vote_timeout) == (0.8, 10.0, 90.0)
+    for bad in (Parameter('mode', value='chaos'), Parameter('switch_threshold', value=0.5)):
+        result = node.set_parameters([bad])[0]
+        assert not result.successful and bad.name in result.reason
+    assert c.mode == 'queue' and c.switch.threshold == 0.8
     for param in PARAMETERS:
         if param.read_only:
             other = 0.02 if param.kind == 'float' else 2 if param.kind == 'int' else 'single'

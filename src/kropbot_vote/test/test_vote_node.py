@@ -285,3 +285,73 @@ def test_run_time_parameter_changes(start_node, ros, wait_for):
 
     wait_for(applied, 10, period=0.1, message='new strategy and vote_timeout in status')
     assert crowd.status()['max_linear'] == MAX_V
+
+
+def call_pause(ros, wait_for, paused):
+    from std_srvs.srv import SetBool
+
+    client = ros.node.create_client(SetBool, 'crowd/pause')
+    wait_for(lambda: client.wait_for_service(timeout_sec=0.1), 15, message='crowd/pause')
+    sent = time.monotonic()
+    future = client.call_async(SetBool.Request(data=paused))
+    wait_for(future.done, 10, message='crowd/pause answer')
+    ros.node.destroy_client(client)
+    return sent, future.result()
+
+
+def test_modes_mode_votes_and_pause_over_dds(start_node, ros, wait_for):
+    """Anarchy follows the newest voter; three mode votes switch to democracy (crowd switch,
+    no cool-down); crowd/pause zeroes cmd_vel within one control period and resume drives
+    again; ``mode`` set at run time, validated; a malformed mode vote changes nothing."""
+    start_vote(start_node, mode='anarchy', crowd_switch=True, switch_cooldown=0.0,
+               democracy_window=0.5)
+    crowd = Crowd(ros)
+    mode_votes = ros.node.create_publisher(String, 'crowd/mode_vote', qos(100))
+
+    def anarchy_follows_carol():
+        for voter, linear, angular in (('alice', MAX_V, 0.0), ('bob', 0.0, -MAX_W),
+                                       ('carol', 0.0, MAX_W)):
+            crowd.vote(voter, linear, angular)
+            time.sleep(0.01)
+        s = crowd.status()
+        return s and s['mode'] == 'anarchy' and s['voters'] == 3 and crowd.cmd() == (0.0, MAX_W)
+
+    wait_for(anarchy_follows_carol, 15, period=0.2, message='anarchy: the newest vote drives')
+    mode_votes.publish(String(data='{"voter": "alice", "mode": "chaos"}'))  # refused
+    mode_votes.publish(String(data='not json'))
+    for voter in ('alice', 'bob', 'carol'):
+        mode_votes.publish(String(data=json.dumps({'voter': voter, 'mode': 'democracy'})))
+
+    def democracy():
+        for voter in ('alice', 'bob', 'carol'):
+            crowd.vote(voter, MAX_V, 0.0)
+        s = crowd.status()
+        return s['mode'] == 'democracy' and s['mode_source'] == 'crowd' and \
+            crowd.cmd() == (MAX_V, 0.0)
+
+    wait_for(democracy, 10, period=0.1, message='the crowd switched to democracy, forward won')
+    assert crowd.status()['switch']['democracy'] == 3
+    assert call_pause(ros, wait_for, False)[1].message == 'crowd already resumed'  # warm-up
+    sent, answer = call_pause(ros, wait_for, True)
+    assert answer.success and answer.message == 'crowd paused'
+    stopped = wait_for(lambda: next((t for t, m in list(crowd.cmd_vel) if t > sent
+                                     and (m.linear.x, m.angular.z) == (0.0, 0.0)), None),
+                       5, message='cmd_vel zero after the pause')
+    print(f'pause -> cmd_vel zero in {stopped - sent:.3f} s')
+    assert stopped - sent <= 0.1
+    wait_for(lambda: crowd.status()['paused'] is True, 5, message='paused in crowd/status')
+    crowd.vote('alice', MAX_V)
+    time.sleep(0.3)
+    assert crowd.cmd() == (0.0, 0.0)
+    assert call_pause(ros, wait_for, True)[1].message == 'crowd already paused'
+    assert call_pause(ros, wait_for, False)[1].message == 'crowd resumed'
+    assert not set_parameter(ros, wait_for, 'mode', 'chaos').successful
+    assert set_parameter(ros, wait_for, 'mode', 'queue').successful
+
+    def queue_driver():
+        crowd.vote('bob', 0.0, MAX_W)
+        s = crowd.status()
+        return s['mode'] == 'queue' and s['mode_source'] == 'operator' and \
+            not s['paused'] and s['queue']['driver'] is not None and crowd.cmd() == (0.0, MAX_W)
+
+    wait_for(queue_driver, 10, period=0.1, message='queue mode: the first voter drives')

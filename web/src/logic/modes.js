@@ -8,8 +8,9 @@
  *
  * Voters appear in the status only as tokens (kropbot_common/voter_token.py): 8 hex digits of
  * SHA-256('kropbot-voter-token:v1:' + voter id). The page finds itself by its own token: behind
- * the crowd gateway, which knows the connection's voter id, from the status key `you`; in the
- * stock rosbridge mode, where the page chose its id, by computing it (voterToken).
+ * the crowd gateway, which knows the connection's voter id, from the key `you` of the gateway's
+ * per-connection topic crowd/you; in the stock rosbridge mode, where the page chose its id, by
+ * computing it (voterToken).
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
@@ -48,12 +49,12 @@ export function voterToken(voterId) {
 /**
  * This client's token: the gateway's `you` key if it sent one, else the client's own.
  *
- * @param {object|null} status - parsed crowd/status
+ * @param {object|null} youMessage - parsed crowd/you of this connection ({"you": token, ...})
  * @param {string|null} [clientToken] - voterToken(tab id) in the stock rosbridge mode
  * @returns {string|null}
  */
-export function ownToken(status, clientToken = null) {
-  const you = status?.you;
+export function ownToken(youMessage, clientToken = null) {
+  const you = youMessage?.you;
   if (typeof you === 'string' && TOKEN_RE.test(you)) return you;
   return typeof clientToken === 'string' && TOKEN_RE.test(clientToken) ? clientToken : null;
 }

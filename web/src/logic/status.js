@@ -77,7 +77,9 @@ export function commandArrow(linear, angular, limits) {
  *   command: {linear: number, angular: number}, bin: string,
  *   arrow: ReturnType<typeof commandArrow>, operator: boolean, strategy: string,
  *   limits: {maxLinear: number, maxAngular: number}, stamp: number|null,
- *   falls: number|null, robotOffline: boolean}} `falls`: the sim's fall count since the
+ *   falls: number|null, robotOffline: boolean, paused: boolean}} `paused`: the operator has
+ *   paused the crowd (the robot is stopped; crowd/status `paused`); `falls`: the sim's fall
+ *   count since the
  *   driver started (crowd/status `falls`, issue 11), null without a sim or when it is not a
  *   non-negative integer; `robotOffline`: a relay gateway says the robot is unreachable
  *   (`"robot": "offline"`, docs/DEPLOY.md); its votes are dropped until the robot is back
@@ -109,6 +111,7 @@ export function statusView(status) {
     stamp: typeof s.stamp === 'number' && Number.isFinite(s.stamp) ? s.stamp : null,
     falls: Number.isSafeInteger(s.falls) && s.falls >= 0 ? s.falls : null,
     robotOffline: s.robot === 'offline',
+    paused: s.paused === true,
   };
 }
 

@@ -5,8 +5,13 @@
  *
  * Countdowns are re-drawn between two statuses by tick() (the time since the status arrived is
  * taken off), so they run smoothly at the status rate of 2 Hz.
+ *
+ * The client finds itself by its voter token: the crowd gateway's crowd/you (setYou), or in the
+ * stock rosbridge mode the token of its own tab id (clientToken). crowd/you also says whether
+ * this connection's votes count; if not, the "watching only" note shows.
  */
 import { BIN_NAMES, BUTTONS } from '../logic/commands.js';
+import { watchingNote } from '../logic/moderation.js';
 import { modesView, ownToken } from '../logic/modes.js';
 
 const LABELS = Object.fromEntries(BUTTONS.map((b) => [b.name, b.label]));
@@ -20,20 +25,23 @@ const PAD_HINTS = {
 /**
  * @param {HTMLElement} root - the modes section (children found by data-testid: mode-name,
  *   mode-detail, democracy-tally, mode-meter, meter-fill, meter-text, mode-vote-anarchy,
- *   mode-vote-democracy, mode-hint)
+ *   mode-vote-democracy, mode-hint, watching)
  * @param {{pad: HTMLElement, clientToken?: string|null, now: () => number,
  *   onModeVote?: (mode: string|null) => void}} opts - pad: the direction pad (gets
  *   data-pad-state and aria-disabled); clientToken: this tab's voter token in the stock
  *   rosbridge mode (else null: the gateway's `you` is used); now: ms clock; onModeVote: called
  *   with the chosen mode (null = withdrawn); without it the meter's buttons stay disabled
- * @returns {{render: (status: object|null) => void, tick: () => void}}
+ * @returns {{render: (status: object|null) => void, setYou: (you: object|null) => void,
+ *   setOperator: (active: boolean) => void, tick: () => void}} setYou: the parsed crowd/you of
+ *   this connection; setOperator: this page is the operator (its pad drives teleop/cmd_vel,
+ *   which overrides every mode: the pad always drives, no queue hint)
  */
 export function createModesPanel(root, { pad, clientToken = null, now, onModeVote = null }) {
   const $ = (id) => root.querySelector(`[data-testid="${id}"]`);
   const els = {
     name: $('mode-name'), detail: $('mode-detail'), tally: $('democracy-tally'),
     meter: $('mode-meter'), fill: $('meter-fill'), mark: $('meter-threshold'),
-    meterText: $('meter-text'), hint: $('mode-hint'),
+    meterText: $('meter-text'), hint: $('mode-hint'), watching: $('watching'),
     vote: { anarchy: $('mode-vote-anarchy'), democracy: $('mode-vote-democracy') },
   };
   const rows = new Map();
@@ -55,6 +63,8 @@ export function createModesPanel(root, { pad, clientToken = null, now, onModeVot
     });
   }
   let last = null; // { status, at }
+  let you = null; // the gateway's crowd/you
+  let operator = false;
 
   function drawTally(d) {
     els.tally.hidden = d === null;
@@ -80,7 +90,7 @@ export function createModesPanel(root, { pad, clientToken = null, now, onModeVot
 
   function draw() {
     const elapsed = (now() - last.at) / 1000;
-    const view = modesView(last.status, { token: ownToken(last.status, clientToken), elapsed });
+    const view = modesView(last.status, { token: ownToken(you, clientToken), elapsed });
     root.dataset.mode = view.mode;
     els.name.textContent = view.title;
     els.detail.textContent = view.detail;
@@ -93,6 +103,7 @@ export function createModesPanel(root, { pad, clientToken = null, now, onModeVot
     }
     drawTally(view.democracy);
     drawMeter(view.meter);
+    if (operator) view.pad = 'drive';
     pad.dataset.padState = view.pad;
     pad.setAttribute('aria-disabled', String(view.pad === 'wait'));
     els.hint.textContent = PAD_HINTS[view.pad];
@@ -104,6 +115,17 @@ export function createModesPanel(root, { pad, clientToken = null, now, onModeVot
       if (!status) return;
       last = { status, at: now() };
       draw();
+    },
+    setOperator(active) {
+      operator = Boolean(active);
+      if (last) draw();
+    },
+    setYou(message) {
+      you = message && typeof message === 'object' ? message : null;
+      const note = watchingNote(you);
+      els.watching.hidden = note === null;
+      els.watching.textContent = note ?? '';
+      if (last) draw();
     },
     tick() {
       if (last) draw();

@@ -1,6 +1,6 @@
 /**
  * The crowd panel: drivers count (people; labelled bots apart), operator banner, "robot
- * offline" banner, fusion strategy, the sim's fall count, the command arrow and text, and the
+ * offline" banner, "paused by the operator" banner, fusion strategy, the sim's fall count, the command arrow and text, and the
  * per-direction histogram, rendered from crowd/status.
  */
 import { arrowShape } from '../logic/arrow.js';
@@ -17,9 +17,10 @@ const GLYPHS = Object.fromEntries(BUTTONS.map((b) => [b.name, b.glyph]));
  * @param {{drivers: HTMLElement, bots?: HTMLElement, botsBox?: HTMLElement,
  *   operator: HTMLElement, offline?: HTMLElement, strategy: HTMLElement, falls: HTMLElement,
  *   histogram: HTMLElement, arrow: SVGElement, arrowLine: SVGLineElement,
- *   arrowHead: SVGPolygonElement, commandText: HTMLElement, guard?: HTMLElement}} els -
- *   `guard`: the cliff guard's banner (hidden while nothing is limited); `offline` (optional)
- *   is shown while a relay gateway reports the robot offline
+ *   arrowHead: SVGPolygonElement, commandText: HTMLElement, guard?: HTMLElement,
+ *   paused?: HTMLElement}} els - `guard`: the cliff guard's banner (hidden while nothing is
+ *   limited); `offline` (optional) is shown while a relay gateway reports the robot offline;
+ *   `paused` (optional) while the operator has paused the crowd
  * @param {{onLimits?: (limits: {maxLinear: number, maxAngular: number}) => void}} [callbacks] -
  *   called on every rendered status with its speed limits (m/s, rad/s)
  * @returns {{render: (status: object|null) => void}} render(parsed crowd/status); null is ignored
@@ -78,6 +79,7 @@ export function createStatusPanel(els, { onLimits = () => {} } = {}) {
       if (els.botsBox) els.botsBox.hidden = view.bots === 0;
       els.operator.hidden = !view.operator;
       if (els.offline) els.offline.hidden = !view.robotOffline;
+      if (els.paused) els.paused.hidden = !view.paused;
       els.strategy.textContent = view.strategy ? `strategy: ${view.strategy}` : '';
       els.falls.hidden = view.falls === null; // no sim, no count
       els.falls.textContent = view.falls === null ? '' : `falls: ${view.falls}`;
