@@ -1,9 +1,10 @@
 """Smoke test of the pilot proof benchmark (``bench/pilot_eval.py --short``).
 
-Runs the whole protocol on a tiny budget (expert recording -> bag -> train -> ONNX -> random,
-expert and pilot episodes in the pure sim loop) and checks the table, JSON and plots; it
-judges no quality (the targets live in bench/README.md). Needs the sim arena package
-``kropbot_sim``; skipped where it is not installed.
+Runs the whole protocol on a tiny budget (the camera teacher's recording with DART noise -> bag
+-> train -> ONNX -> random, teacher, wandering expert and pilot episodes in the pure sim loop)
+and checks the table, JSON and plots; it judges no quality (the targets live in
+bench/README.md). Needs the sim arena package ``kropbot_sim``; skipped where it is not
+installed.
 """
 
 import json
@@ -30,11 +31,13 @@ def test_pilot_eval_short(tmp_path):
     assert 'Pilot evaluation (held-out starts)' in proc.stdout
     data = json.loads(out.read_text())
     rows = {row['policy']: row for row in data['rows']}
-    assert set(rows) == {'random', 'expert', 'pilot', 'pilot vs'}
-    for name in ('random', 'expert', 'pilot'):
+    assert set(rows) == {'random', 'expert', 'wander expert', 'pilot', 'pilot vs'}
+    for name in ('random', 'expert', 'wander expert', 'pilot'):
         for key in ('distance_before_incident_m', 'collisions_per_min', 'falls_per_min'):
             assert math.isfinite(rows[name][key]) and rows[name][key] >= 0
+        assert 0 <= rows[name]['clean_episodes'] <= rows[name]['episodes'] == 2
     figures = rows['pilot vs']
     assert figures['model_bytes'] > 0 and figures['infer_p50_ms'] > 0
+    assert data['params']['teacher'] == 'camera' and data['params']['dart_std'] > 0
     for png in ('trajectories.png', 'distance_before_incident.png', 'model/loss.png'):
         assert (tmp_path / 'eval' / png).read_bytes()[:4] == b'\x89PNG'

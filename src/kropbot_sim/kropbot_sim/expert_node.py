@@ -5,8 +5,9 @@ publishes ``teleop/cmd_vel`` (geometry_msgs/Twist) at ``rate``: the operator ove
 vote node, so the expert's commands reach the driver through the same chain as everyone's
 (vote node → ``cmd_vel`` → driver, and any guard in between) and a recording of ``cmd_vel`` holds
 them as labels. Run it without the vote node with ``-r teleop/cmd_vel:=cmd_vel``. The policy is
-:func:`kropbot_sim.expert.expert_policy`; this module only wires it (parameters in
-:mod:`kropbot_sim.params`, QoS in :mod:`kropbot_sim.qos`).
+:func:`kropbot_sim.expert.expert_policy` (``policy: wander``) or
+:func:`kropbot_sim.teacher.teacher_policy` (``policy: camera``); this module only wires it
+(parameters in :mod:`kropbot_sim.params`, QoS in :mod:`kropbot_sim.qos`).
 """
 
 import math
@@ -24,6 +25,7 @@ from kropbot_sim.expert import ExpertParams, make_expert
 from kropbot_sim.kinematics import Pose2D, yaw_from_quaternion
 from kropbot_sim.params import PARAMETERS
 from kropbot_sim.qos import ODOM_QOS, TELEOP_QOS
+from kropbot_sim.teacher import TeacherParams, make_teacher
 from kropbot_sim.world import WorldError, world_from_parameter
 
 
@@ -48,9 +50,13 @@ class ExpertNode(Node):
             self.destroy_node()
             raise
         self.cfg = cfg
-        self._policy = make_expert(ExpertParams(max_linear=cfg['max_linear'],
-                                                max_angular=cfg['max_angular'],
-                                                noise=cfg['noise']))
+        if cfg['policy'] == 'camera':
+            self._policy = make_teacher(TeacherParams(max_linear=cfg['max_linear'],
+                                                      max_angular=cfg['max_angular']))
+        else:
+            self._policy = make_expert(ExpertParams(max_linear=cfg['max_linear'],
+                                                    max_angular=cfg['max_angular'],
+                                                    noise=cfg['noise']))
         self._rng = np.random.default_rng(cfg['seed'])
         self._pose = None
         self._pose_time = None
@@ -59,8 +65,8 @@ class ExpertNode(Node):
         self._pub = self.create_publisher(Twist, 'teleop/cmd_vel', TELEOP_QOS)
         self.create_timer(1.0 / cfg['rate'], self._tick)
         self.get_logger().info(
-            f'expert driving in {self.world.name!r} at {cfg["rate"]:g} Hz, up to '
-            f'{cfg["max_linear"]:g} m/s, {cfg["max_angular"]:g} rad/s -> teleop/cmd_vel')
+            f'expert ({cfg["policy"]}) driving in {self.world.name!r} at {cfg["rate"]:g} Hz, '
+            f'up to {cfg["max_linear"]:g} m/s, {cfg["max_angular"]:g} rad/s -> teleop/cmd_vel')
 
     def _on_odom(self, msg):
         p, q = msg.pose.pose.position, msg.pose.pose.orientation

@@ -12,14 +12,15 @@ pytestmark = pytest.mark.dds
 WORLD = 'package://kropbot_bringup/config/sim_world.yaml'
 
 
-def test_expert_drives_the_sim_robot(start_node, ros, wait_for):
+@pytest.mark.parametrize('policy', ['wander', 'camera'])
+def test_expert_drives_the_sim_robot(start_node, ros, wait_for, policy):
     odom = ros.collect(Odometry, 'odom')
     diags = ros.collect(DiagnosticArray, 'diagnostics')
     commands = ros.collect(Twist, 'teleop/cmd_vel')
     start_node('kropbot_driver', 'driver_node', 'driver',
                params={'backend': 'sim', 'sim_world': WORLD, 'sim_start': 2})
     expert = start_node('kropbot_sim', 'expert', 'expert',
-                        params={'sim_world': WORLD, 'seed': 3},
+                        params={'sim_world': WORLD, 'seed': 3, 'policy': policy},
                         extra_args=['-r', 'teleop/cmd_vel:=cmd_vel'])
     remapped = ros.collect(Twist, 'cmd_vel')
     wait_for(lambda: odom, 15, message='odom')
@@ -35,14 +36,14 @@ def test_expert_drives_the_sim_robot(start_node, ros, wait_for):
     assert remapped and not commands          # it published on the remapped topic only
     assert all(abs(m.linear.x) <= 0.25 + 1e-9 and abs(m.angular.z) <= 1.5 + 1e-9
                for _, m in remapped)
-    assert 'expert driving in' in expert.log() and 'Traceback' not in expert.log()
+    assert f'expert ({policy}) driving in' in expert.log() and 'Traceback' not in expert.log()
 
 
 def test_expert_stops_publishing_without_odom_and_refuses_bad_parameters(start_node, ros,
                                                                         wait_for):
     commands = ros.collect(Twist, 'teleop/cmd_vel')
     expert = start_node('kropbot_sim', 'expert', 'expert', params={'sim_world': WORLD})
-    wait_for(lambda: 'expert driving in' in expert.log(), 15, message='expert up')
+    wait_for(lambda: 'driving in' in expert.log(), 15, message='expert up')
     odom = ros.node.create_publisher(Odometry, 'odom', 10)
     msg = Odometry()
     msg.pose.pose.orientation.w = 1.0
