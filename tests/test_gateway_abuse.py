@@ -1,7 +1,8 @@
 """Abuse tests of the real crowd gateway process (over loopback), with bystanders measured.
 
-Every test starts the real ``gateway_node`` and ``vote_node`` (strategy ``mean``, cmd_vel at
-100 Hz so the fusion timer adds at most 10 ms) through ``start_node``. Three well-behaved
+The attack tests share one real ``gateway_node`` and ``vote_node`` (strategy ``mean``, cmd_vel
+at 100 Hz so the fusion timer adds at most 10 ms), checked alive and traceback-free after each
+test; every attack comes from its own loopback address and ends its connections. Three well-behaved
 voters (:class:`Bystanders`, from 127.0.0.1, in this process) keep voting during every attack:
 one flips its vote between +0.3 and -0.3 m/s every 250 ms while the two others vote stop, so
 ``cmd_vel.linear.x`` is +-0.1 exactly while all three votes are live; the time from the flip to
