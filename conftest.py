@@ -75,6 +75,8 @@ def start_node(tmp_path):
         return p
 
     yield _start
+    for p in procs:  # every process shuts down at the same time
+        p.interrupt()
     for p in procs:
         p.stop()
     for p in procs:

@@ -252,7 +252,7 @@ def main():
                    help='client worker processes')
     args = p.parse_args()
     if args.short:
-        args.clients, args.duration, args.warmup, args.throughput_rate = [5], 3.0, 1.0, 0.0
+        args.clients, args.duration, args.warmup, args.throughput_rate = [5], 1.5, 0.5, 0.0
     configs = [(n, args.rate) for n in args.clients]
     if args.throughput_rate > 0:
         configs.append((max(args.clients), args.throughput_rate))

@@ -263,7 +263,7 @@ def main():
                    help='directory for the bag, the model and the plots')
     args = p.parse_args()
     if args.short:
-        args.record_minutes, args.record_starts = 1.0, 2
+        args.record_minutes, args.record_starts = 0.5, 2
         args.episodes, args.episode_seconds, args.epochs, args.size = 2, 10.0, 2, '64x64'
     size = tuple(int(v) for v in args.size.lower().split('x'))
     sim = load_sim()

@@ -228,7 +228,7 @@ def main():
                    help='client worker processes (spread over the gateways)')
     args = p.parse_args()
     if args.short:
-        args.clients, args.duration, args.warmup = [6], 3.0, 1.0
+        args.clients, args.duration, args.warmup = [6], 1.5, 0.5
     ctx = multiprocessing.get_context('spawn')
     rows = []
     with RelayStack() as stack:

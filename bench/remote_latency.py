@@ -56,7 +56,7 @@ def main():
     p.add_argument('--operator', action='store_true',
                    help='drive as the operator with a fresh secret the local gateway is given')
     args = p.parse_args()
-    probes = 10 if args.short else args.probes
+    probes = 5 if args.short else args.probes
     from geometry_msgs.msg import Twist
     from kropbot_gateway.auth import load_token
     from kropbot_remote.sources import QueueSource

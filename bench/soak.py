@@ -47,8 +47,8 @@ def main():
                    help='client worker processes')
     args = p.parse_args()
     if args.short:
-        args.clients, args.duration, args.warmup = 6, 6.0, 2.0
-        args.period, args.window = 0.5, 2.0
+        args.clients, args.duration, args.warmup = 6, 3.0, 1.0
+        args.period, args.window = 0.5, 1.0
     ctx = multiprocessing.get_context('spawn')
     with LocalStack() as stack:
         stack.start('kropbot_vote', 'vote_node', 'vote', ready='fusing crowd/vote')

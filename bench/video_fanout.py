@@ -121,7 +121,7 @@ def main():
     args = p.parse_args()
     if args.short:
         args.viewers, args.sizes, args.fps = [3], ['320x240'], ['10']
-        args.duration, args.warmup = 2.0, 1.0
+        args.duration, args.warmup = 1.0, 0.5
     stalled = {'both': [False, True], 'off': [False], 'on': [True]}[args.stalled]
     ctx = multiprocessing.get_context('spawn')
     groups = [(s, float(f)) for s in args.sizes for f in args.fps]

@@ -115,7 +115,7 @@ def main():
     args = p.parse_args()
     if args.short:
         args.rate, args.voters, args.duration, args.idle, args.settle, args.repeat = (
-            300.0, 50, 1.5, 0.5, 1.0, 1)
+            300.0, 50, 1.0, 0.5, 0.5, 1)
     pub = Publisher()
     rows = []
     try:

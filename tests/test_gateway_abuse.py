@@ -1,7 +1,8 @@
 """Abuse tests of the real crowd gateway process (over loopback), with bystanders measured.
 
-Every test starts the real ``gateway_node`` and ``vote_node`` (strategy ``mean``, cmd_vel at
-100 Hz so the fusion timer adds at most 10 ms) through ``start_node``. Three well-behaved
+The attack tests share one real ``gateway_node`` and ``vote_node`` (strategy ``mean``, cmd_vel
+at 100 Hz so the fusion timer adds at most 10 ms), checked alive and traceback-free after each
+test; every attack comes from its own loopback address and ends its connections. Three well-behaved
 voters (:class:`Bystanders`, from 127.0.0.1, in this process) keep voting during every attack:
 one flips its vote between +0.3 and -0.3 m/s every 250 ms while the two others vote stop, so
 ``cmd_vel.linear.x`` is +-0.1 exactly while all three votes are live; the time from the flip to
@@ -356,28 +357,52 @@ class Bystanders:
         self.loop.close()
 
 
-@pytest.fixture
-def stack(start_node, ros, wait_for):
-    """Start gateway + vote node and the bystanders; yield ``(port, gateway_proc, bystanders)``.
+@pytest.fixture(scope='module')
+def shared_stack(tmp_path_factory):
+    """Gateway + vote node + the bystanders, shared by the attacks of this module.
+
+    Each attack comes from its own loopback address and ends its connections, and each test
+    measures its own attack's window, so one stack serves them all (one start-up instead of
+    six); :func:`stack` checks it before and after every test.
     """
     from geometry_msgs.msg import Twist
-    from kropbot_testing.processes import free_port
+    from kropbot_testing.processes import NodeProcess, free_port, wait_for
+    from kropbot_testing.ros_harness import RosHarness
 
+    logs = tmp_path_factory.mktemp('abuse')
     port = free_port()
-    gateway = start_node('kropbot_gateway', 'gateway_node', 'gateway',
-                         params={'port': port, 'handshake_timeout': HANDSHAKE_TIMEOUT})
-    start_node('kropbot_vote', 'vote_node', 'vote',
-               params={'strategy': 'mean', 'rate': 100.0, 'max_rate': 100.0})
-    wait_for(lambda: 'crowd gateway on http://' in gateway.log() or not gateway.alive(), 20,
-             message='gateway start')
-    assert gateway.alive(), gateway.log()
-    cmd = ros.collect(Twist, 'cmd_vel')
-    bystanders = Bystanders(port, cmd)
+    procs = [NodeProcess('kropbot_gateway', 'gateway_node', 'gateway', logs,
+                         params={'port': port, 'handshake_timeout': HANDSHAKE_TIMEOUT}),
+             NodeProcess('kropbot_vote', 'vote_node', 'vote', logs,
+                         params={'strategy': 'mean', 'rate': 100.0, 'max_rate': 100.0})]
+    gateway = procs[0]
+    ros = RosHarness()
+    bystanders = None
     try:
-        bystanders.wait_ready()
+        wait_for(lambda: 'crowd gateway on http://' in gateway.log() or not gateway.alive(), 20,
+                 message='gateway start')
+        assert gateway.alive(), gateway.log()
+        bystanders = Bystanders(port, ros.collect(Twist, 'cmd_vel'))
         yield port, gateway, bystanders
     finally:
-        bystanders.close()
+        if bystanders is not None:
+            bystanders.close()
+        ros.close()
+        for proc in procs:
+            proc.interrupt()
+        for proc in procs:
+            proc.stop()
+            print(f'----- {proc.name} log -----\n{proc.log()[-3000:]}')
+
+
+@pytest.fixture
+def stack(shared_stack):
+    """Yield ``(port, gateway_proc, bystanders)``: the bystanders' votes reach cmd_vel before
+    the test; afterwards the gateway is still up and logged no traceback."""
+    port, gateway, bystanders = shared_stack
+    assert gateway.alive(), gateway.log()
+    bystanders.wait_ready()
+    yield shared_stack
     assert gateway.alive(), 'the gateway died'
     assert 'Traceback' not in gateway.log(), gateway.log()
 

@@ -66,6 +66,8 @@ def stack(tmp_path_factory):
         for client in clients:
             client.close()
         for proc in procs.values():
+            proc.interrupt()
+        for proc in procs.values():
             proc.stop()
         for proc in procs.values():
             print(f'----- {proc.name} log -----\n{proc.log()[-3000:]}')
@@ -89,14 +91,25 @@ class Arena:
     def speed(self):
         return self.odom[-1][1].twist.twist.linear.x
 
-    def sim_counts(self):
-        """Return the sim driver's (collisions, falls) from its newest diagnostics."""
-        for _, arr in reversed(self.diag):
+    def sim_counts(self, since=None):
+        """Return the sim driver's (collisions, falls) from its newest diagnostics.
+
+        With ``since`` (monotonic s): only from diagnostics received after it, else None.
+        """
+        for t, arr in reversed(self.diag):
+            if since is not None and t <= since:
+                return None
             for status in arr.status:
                 if status.hardware_id == 'sim':
                     values = {kv.key: kv.value for kv in status.values}
                     return int(values['collisions']), int(values['falls'])
         return None
+
+    def fresh_counts(self):
+        """Wait for the driver's next diagnostics (1 Hz); return its (collisions, falls)."""
+        now = time.monotonic()
+        return wait_for(lambda: self.sim_counts(since=now), 5,
+                        message='the next sim diagnostics')
 
     def vote(self, linear, angular=0.0):
         for topic in self.stack['votes']:
@@ -174,8 +187,7 @@ def test_crowd_holding_forward_at_the_stairwell_stops_before_the_edge_and_backs_
     bx, by, _ = arena.pose()
     assert (x - bx) * math.cos(yaw) + (y - by) * math.sin(yaw) > 0.1
     wait_for(lambda: arena.crowd_guard() is None, 5, message='crowd/status guard: null')
-    time.sleep(1.2)                          # one more 1 Hz diagnostics
-    assert arena.sim_counts()[1] == falls_before
+    assert arena.fresh_counts()[1] == falls_before
 
 
 def test_crowd_holding_forward_at_a_wall_slows_and_stops_without_touching_it(arena):
@@ -190,8 +202,7 @@ def test_crowd_holding_forward_at_a_wall_slows_and_stops_without_touching_it(are
              message='crowd/status guard: obstacle')
     arena.hold(-0.3, 1.0)
     assert arena.pose()[0] < x - 0.1
-    time.sleep(1.2)
-    assert arena.sim_counts()[0] == collisions_before
+    assert arena.fresh_counts()[0] == collisions_before
 
 
 def test_range_sensor_node_killed_refuses_forward_but_not_reverse(arena, stack):
@@ -206,5 +217,4 @@ def test_range_sensor_node_killed_refuses_forward_but_not_reverse(arena, stack):
     assert arena.pose()[:2] == pytest.approx(pose[:2], abs=1e-3)
     arena.hold(-0.3, 1.0)
     assert arena.pose()[0] < pose[0] - 0.1
-    time.sleep(1.2)
-    assert arena.sim_counts()[1] == falls_before
+    assert arena.fresh_counts()[1] == falls_before

@@ -14,6 +14,7 @@ import time
 
 import cv2
 from geometry_msgs.msg import Twist
+from kropbot_remote.overlay import LINE_HEIGHT
 from kropbot_testing.processes import INSTALL, free_port
 from nav_msgs.msg import Odometry
 import pytest
@@ -214,8 +215,10 @@ def test_window_under_xvfb_shows_the_camera_and_the_keyboard_drives(stack, remot
         newest = cv2.imread(str(sorted(frames.glob('frame_*.jpg'))[-1]))
         scaled = cv2.resize(newest, (2 * WIDTH, 2 * HEIGHT), interpolation=cv2.INTER_NEAREST)
         template = scaled[200:, :]
-        score = cv2.matchTemplate(shot, template, cv2.TM_CCOEFF_NORMED).max()
+        _, score, _, (left, row) = cv2.minMaxLoc(
+            cv2.matchTemplate(shot, template, cv2.TM_CCOEFF_NORMED))
         assert score > 0.9, score
+        top = row - 200                                  # the window's first row on the screen
         band = shot[:120, :]
         assert ((band[:, :, 1] > 180) & (band[:, :, 0] < 120)).sum() > 50  # green "connected"
 
@@ -255,9 +258,12 @@ def test_window_under_xvfb_shows_the_camera_and_the_keyboard_drives(stack, remot
         cv2.imwrite(str(ARTIFACTS / 'remote_window_unfocused.png'), blurred_shot)
         xdo('keyup', 'Up')
 
-        def red_text(image):  # the overlay's red lines (stop notes), in the band at the top
-            # (its first five lines: the sim arena's red box shows from y = 165 below the band)
-            b, g, r = (image[:155, :, i].astype(int) for i in range(3))
+        def red_text(image):
+            """Red pixels of the overlay's first four lines (connection, role, crowd, you: the
+            stop note). They lie on the dark band, which keeps 35 % of the frame (red <= 90),
+            so the camera's picture (the sim world has a red box) cannot count here."""
+            band = image[top:top + 8 + LINE_HEIGHT * 4, left:left + 2 * WIDTH]
+            b, g, r = (band[:, :, i].astype(int) for i in range(3))
             return int(((r > 200) & (g < 120) & (b < 120)).sum())
         assert red_text(shot) == 0 and red_text(blurred_shot) > 50
         assert client.stop() == 0

@@ -29,7 +29,7 @@ VERIFIED_KEYS = {
     'python3-numpy': f'{_PY} python3-numpy',
     'python3-opencv': f'{_PY} python3-opencv',
     'python3-yaml': f'{_PY} python3-yaml',
-    # noble ships 10.4 (no websockets.asyncio): the pip step adds >= 15, see PIP_UPGRADED
+    # noble ships 10.4 (no websockets.asyncio): the pip step adds >= 17, see PIP_UPGRADED
     'python3-websockets': f'{_PY} python3-websockets',
     'python3-cbor2': f"{_PY} python3-cbor2 ('*'; pip only on bionic/focal)",
     'python3-pytest': f'{_PY} python3-pytest',
@@ -69,7 +69,7 @@ PIP_ONLY = {'adafruit_motorkit': 'adafruit-circuitpython-motorkit',
             'adafruit_vl6180x': 'adafruit-circuitpython-vl6180x',   # kropbot_range
             'adafruit_vl53l0x': 'adafruit-circuitpython-vl53l0x'}
 #: Keys whose Ubuntu 24.04 package is too old: the pip step installs a newer version.
-PIP_UPGRADED = {'python3-websockets': 'websockets>=15.0'}
+PIP_UPGRADED = {'python3-websockets': 'websockets>=17.0'}
 #: Imports that are not robot dependencies, and why.
 NOT_ON_THE_ROBOT = {'supervisor': 'kropbot_bringup.respawn: the ROS-less runner (make run) '
                                   'only; the robot runs ros2 launch under systemd'}

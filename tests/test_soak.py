@@ -1,14 +1,16 @@
-"""A short soak of the real gateway: 60 s, 50 voters at 2 Hz, 10 of them watching the camera.
+"""A short soak of the real gateway: 30 s, 50 voters at 2 Hz, 10 of them watching the camera.
 
 Real ``gateway_node`` + ``vote_node`` + ``camera_node`` (test_pattern, 320x240, 10 fps) started
 with ``start_node``; the clients run on one asyncio loop in this process, spread over five
 loopback addresses (10 per address, under ``max_connections_per_address``).
 
 Stability criterion (documented in doc/gateway.md): the gateway's RSS, open file descriptors
-and threads are sampled every 0.5 s with psutil. After a 10 s warm-up, the baseline is the
-median of the samples in 10-20 s and the end value the median of the samples in the last 20 s
-(40-60 s); medians ignore a single GC or allocator blip. The end value must be within 5 % of
-the baseline (RSS: 5 % or 2 MiB, whichever is larger, as the Python heap moves in small steps).
+and threads are sampled every 0.5 s with psutil. After a warm-up of the first sixth of the run,
+the baseline is the median of the samples in the second sixth and the end value the median of
+the samples in the last third (30 s run: warm-up 5 s, baseline 5-10 s, end 20-30 s; the 60 s
+run this test once was: 10 s, 10-20 s, 40-60 s); medians ignore a single GC or allocator blip.
+The end value must be within 5 % of the baseline (RSS: 5 % or 2 MiB, whichever is larger, as
+the Python heap moves in small steps). ``bench/soak.py`` is the long version (10 minutes).
 """
 
 import asyncio
@@ -20,7 +22,10 @@ import pytest
 
 pytestmark = pytest.mark.dds
 
-DURATION = 60.0  # s
+DURATION = 30.0  # s
+#: The sampling rule, in fractions of DURATION: warm-up, baseline window, end window.
+BASELINE = (DURATION / 6, DURATION / 3)  # s
+END = (DURATION * 2 / 3, DURATION)  # s
 VOTERS = 50
 VIEWERS = 10
 ADDRESSES = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5']
@@ -71,8 +76,8 @@ def _median(samples, column, t0, t1):
     return statistics.median(s[column] for s in samples if t0 <= s[0] <= t1)
 
 
-@pytest.mark.timeout(150)
-def test_soak_60s_50_voters_10_viewers_resources_stable(start_node, ros, wait_for):
+@pytest.mark.timeout(120)
+def test_soak_30s_50_voters_10_viewers_resources_stable(start_node, ros, wait_for):
     from kropbot_testing.processes import free_port
     import psutil
     from std_msgs.msg import String
@@ -94,12 +99,14 @@ def test_soak_60s_50_voters_10_viewers_resources_stable(start_node, ros, wait_fo
 
     assert gateway.alive() and 'Traceback' not in gateway.log(), gateway.log()
     assert closed == [1000] * VOTERS, closed  # every client ended normally
-    voters = [json.loads(m.data)['voters'] for t, m in status if t > time.monotonic() - 30]
+    voters = [json.loads(m.data)['voters'] for t, m in status
+              if t > time.monotonic() - DURATION / 2]
     assert max(voters) == VOTERS, voters  # all 50 votes reached the vote node
     for count in frames:
         assert count >= 0.8 * 10 * (DURATION - 5), frames  # ~10 fps for each viewer
     for column, name, floor in ((1, 'rss', 2 * 2 ** 20), (2, 'fds', 0), (3, 'threads', 0)):
-        base = _median(samples, column, 10, 20)
-        end = _median(samples, column, DURATION - 20, DURATION)
+        base = _median(samples, column, *BASELINE)
+        end = _median(samples, column, *END)
+        print(f'gateway {name}: {base} in {BASELINE} s, {end} in {END} s')
         assert abs(end - base) <= max(0.05 * base, floor), \
-            f'gateway {name}: {base} in 10-20 s, {end} in the last 20 s'
+            f'gateway {name}: {base} in {BASELINE} s, {end} in {END} s'

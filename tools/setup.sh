@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Create/refresh the virtualenv and build the colcon workspace. Idempotent and fast when nothing
 # changed: the venv is only (re)installed when a requirements file changed, and the colcon
-# --symlink-install re-build takes seconds.
+# --symlink-install build only runs when a source file changed.
 #
 # Usage: tools/setup.sh [test]   ("test" also installs the test tools, the training stack,
 #                                 Chromium and the web page)
@@ -89,11 +89,25 @@ if [ -f web/package.json ]; then
     fi
 fi
 
-echo "[setup] colcon build"
+# colcon build only when a file under src/ (or colcon.meta, or the venv) changed since the last
+# build: its no-op run costs ~15 s. The stamp lists every source file with its mtime, so any edit,
+# new or removed file rebuilds (a symlink install sees edits of existing Python files anyway;
+# new modules, entry points, launch and config files need the build).
 # shellcheck disable=SC1091
 source "$VENV/bin/activate"
-colcon --log-base log build --symlink-install --base-paths src \
-    --event-handlers console_direct- status- summary- >/dev/null
+src_hash=$({ echo "$VENV"; find src colcon.meta \( -name build -o -name '*.egg-info' -o -name __pycache__ \
+    -o -name .hypothesis -o -name .pytest_cache -o -name '*.pyc' \) -prune -o -type f -printf '%p %T@\n' \
+    | LC_ALL=C sort; } | sha256sum | cut -c1-16)
+build_stamp="install/.kropbot-src-$src_hash"
+if [ -e "$build_stamp" ] && [ -f install/setup.bash ]; then
+    echo "[setup] colcon build: up to date"
+else
+    echo "[setup] colcon build"
+    rm -f install/.kropbot-src-*
+    colcon --log-base log build --symlink-install --base-paths src \
+        --event-handlers console_direct- status- summary- >/dev/null
+    touch "$build_stamp"
+fi
 
 # Relay commands (docs/DEPLOY.md) as console scripts of the venv: kropbot-gateway (relay gateway)
 # and kropbot-router run this checkout's ROS-free kropbot_gateway package, no ROS environment

@@ -16,7 +16,7 @@ setup(
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),
     ],
-    install_requires=['setuptools', 'websockets>=15', 'cbor2', f'kropbot_common @ {COMMON}'],
+    install_requires=['setuptools', 'websockets>=17', 'cbor2', f'kropbot_common @ {COMMON}'],
     # relay (issue 12): `pip install src/kropbot_gateway[relay]` adds Zenoh for kropbot-gateway
     # (relay gateway) and kropbot-router.
     extras_require={'relay': ['eclipse-zenoh==1.10.2']},

@@ -71,6 +71,7 @@ class NodeProcess:
             cmd += ['-p', f'{key}:={_yaml_scalar(value)}']
         cmd += list(extra_args)
         self._log = open(self.log_path, 'wb')
+        self._interrupted = False
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
 
@@ -89,9 +90,20 @@ class NodeProcess:
         if self.alive():
             self.proc.send_signal(sig)
 
+    def interrupt(self):
+        """Send SIGINT once (the start of :meth:`stop`), without waiting for the exit.
+
+        Interrupting several processes first and then stopping each shuts them down in
+        parallel. A second SIGINT is never sent: it would interrupt the node's own clean-up
+        (the driver's motor release).
+        """
+        if not self._interrupted:
+            self._interrupted = True
+            self.signal(signal.SIGINT)
+
     def stop(self, timeout=5.0):
-        """SIGINT, then SIGKILL after ``timeout`` s; return the exit code."""
-        self.signal(signal.SIGINT)
+        """SIGINT (unless :meth:`interrupt` sent it), SIGKILL after ``timeout`` s; return code."""
+        self.interrupt()
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:

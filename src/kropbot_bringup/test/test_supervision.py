@@ -24,13 +24,20 @@ import pytest
 from kropbot_bringup import pdeathsig, runner, supervision
 
 ROOT = Path(__file__).resolve().parents[3]
-NODES = ['camera', 'vote', 'gateway', 'driver']
+# The robot's nodes, in the Procfile's order: the crowd's chain vote -> guard -> driver, with
+# the camera, the gateway and the range sensors the guard reads (issue 14).
+NODES = ['camera', 'vote', 'gateway', 'range_sensors', 'guard', 'driver']
 
 
-def test_the_procfile_lists_the_four_nodes():
+def test_the_procfile_runs_each_robot_node_once_under_its_own_name():
     programs = supervision.parse_procfile((ROOT / 'Procfile').read_text())
     assert [name for name, _ in programs] == NODES
-    assert all(cmd.startswith('exec ') for _, cmd in programs)
+    for name, cmd in programs:
+        # exec: supervisord's signals reach the node itself, not a shell around it
+        assert cmd.startswith('exec '), name
+        assert f'-r __node:={name} ' in cmd, name
+    # the driver obeys the guard's output only (test_launch.py checks the whole remap chain)
+    assert '-r cmd_vel:=cmd_vel_safe' in dict(programs)['driver']
 
 
 @pytest.mark.parametrize('text', ['camera exec x', 'a: x\na: y', ': x'])

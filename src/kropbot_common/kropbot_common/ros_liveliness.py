@@ -58,7 +58,7 @@ def watch_qos(lease):
     return _liveliness_qos(ReliabilityPolicy.BEST_EFFORT, lease)
 
 
-def watch_senders(node, command_topic, lease, on_lost, on_incompatible=None):
+def watch_senders(node, command_topic, lease, on_lost, on_incompatible=None, on_alive=None):
     """Watch the senders of ``command_topic`` (their presence topic); return the subscription.
 
     Args:
@@ -70,11 +70,16 @@ def watch_senders(node, command_topic, lease, on_lost, on_incompatible=None):
         on_incompatible: optional, called with the rclpy incompatible-QoS info when a presence
             publisher offers no lease <= ``lease`` (a misconfiguration: that sender is not
             watched); None keeps rclpy's default warning.
+        on_alive: optional, called with no argument each time a watched sender becomes
+            alive (is matched, or asserts itself again after a missed lease): from then on
+            its loss is reported.
 
     """
     def on_liveliness(info):
         if senders_lost(info.alive_count_change):
             on_lost()
+        elif info.alive_count_change > 0 and on_alive is not None:
+            on_alive()
 
     events = SubscriptionEventCallbacks(liveliness=on_liveliness,
                                         incompatible_qos=on_incompatible)

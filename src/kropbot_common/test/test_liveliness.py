@@ -47,10 +47,11 @@ def graph():
 def test_the_watch_reports_a_lost_sender_only(graph):
     watcher_ctx, sender_ctx = graph
     node = rclpy.create_node('watcher', context=watcher_ctx)
-    got, lost, incompatible = [], [], []
+    got, lost, incompatible, alive = [], [], [], []
     data = node.create_subscription(TwistStamped, 'crowd/vote', got.append, 10)
     watch_senders(node, data.topic_name, WATCH_LEASE, lambda: lost.append(time.monotonic()),
-                  lambda info: incompatible.append(info.total_count_change))
+                  lambda info: incompatible.append(info.total_count_change),
+                  on_alive=lambda: alive.append(time.monotonic()))
     executor = SingleThreadedExecutor(context=watcher_ctx)
     executor.add_node(node)
     threading.Thread(target=executor.spin, daemon=True).start()
@@ -64,12 +65,13 @@ def test_the_watch_reports_a_lost_sender_only(graph):
             Empty, '/crowd/vote/alive', QoSProfile(
                 depth=1, liveliness_lease_duration=Duration(seconds=1.0)))
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and (len(got) < 4 or not incompatible):
+        while time.monotonic() < deadline and (len(got) < 4 or not incompatible or not alive):
             plain.publish(TwistStamped())
             declared.publish(TwistStamped())
             time.sleep(0.05)
         assert len(got) >= 4  # every publisher votes: crowd/vote requests no lease
         assert incompatible == [1] and lost == []  # the 1 s presence cannot be watched
+        assert len(alive) == 1  # the declared sender is watched (only it: too_long is not)
         gone = time.monotonic()
         senders.destroy_publisher(presence)  # the sender leaves (kill -9: tests/test_votes_end)
         while time.monotonic() - gone < 5 and not lost:

@@ -5,6 +5,7 @@ from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 from hypothesis import given
 from hypothesis import strategies as st
 from kropbot_vote.falls import FALLS_TIMEOUT, FallsTracker, falls_in
+from kropbot_vote.fusion import VoteBook
 from kropbot_vote.status import status_dict
 import pytest
 
@@ -58,10 +59,8 @@ def test_tracker_keeps_the_count_while_fresh_and_ignores_other_arrays():
 
 
 def test_status_dict_carries_falls():
-    fused = SimpleNamespace(voters=0, bots=0, histogram={}, winner=None)
-    book = SimpleNamespace(max_linear=0.3, max_angular=1.5, vote_timeout=3.0,
-                           stop_threshold=0.2, max_voters=10, accepted=0, rejected={},
-                           clamped=0, withdrawn=0)
+    book = VoteBook(max_voters=10, vote_timeout=3.0, max_linear=0.3, max_angular=1.5)
+    fused = book.fuse(0.0)                              # a real (empty) Fused
     common = dict(strategy='mean', operator=False, command=(0.0, 0.0), book=book, stamp=1.0)
     assert status_dict(fused, **common)['falls'] is None
     assert status_dict(fused, falls=2, **common)['falls'] == 2
