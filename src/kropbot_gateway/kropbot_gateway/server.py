@@ -127,9 +127,7 @@ class GatewayServer:
     # --- HTTP side: static page, /config.json, admission of WebSocket handshakes -----------
 
     def _process_request(self, connection, request):
-        # websockets < 15.0.1 (Ubuntu noble's pin, requirements-noble.txt) parses GET requests
-        # only and its Request has no ``method``
-        method = getattr(request, 'method', 'GET')
+        method = request.method  # websockets >= 17.0 (setup.py): any method reaches us
         if method not in METHODS:
             self._count('http_405')
             return method_not_allowed(request.headers.get('Host'), self.config)
