@@ -72,6 +72,7 @@ NOBLE_TESTS = (
     'src/kropbot_sim/test/test_ranges.py',
     'src/kropbot_sim/test/test_readme.py',
     'src/kropbot_sim/test/test_rollout.py',
+    'src/kropbot_sim/test/test_teacher.py',
     'src/kropbot_sim/test/test_world.py',
     'src/kropbot_relay/test/test_link.py',
     'src/kropbot_guard/test/test_core.py',
