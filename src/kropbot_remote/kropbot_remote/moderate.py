@@ -15,18 +15,11 @@ import socket
 import time
 
 from kropbot_gateway.auth import auth_op
+from kropbot_gateway.client_protocol import ServerMessage, check_url, decode, encode
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.sync.client import connect
 
-from kropbot_remote.client import check_url
-from kropbot_remote.protocol import (
-    ServerMessage,
-    auth_answer,
-    decode,
-    encode,
-    moderation_answer,
-    moderation_op,
-)
+from kropbot_remote.protocol import auth_answer, moderation_answer, moderation_op
 
 TOKEN_RE = re.compile(r'^[0-9a-f]{8}$')
 OP_ID = 'moderation-cli'
