@@ -2,9 +2,11 @@
 
 from kropbot_common.params import Param, ParameterError
 from kropbot_common.ros import declare_parameters, descriptor, set_parameters_callback
+from kropbot_common.ros_qos import best_effort_qos, reliable_qos
 import pytest
 import rclpy
 from rclpy.parameter import Parameter
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, ReliabilityPolicy
 
 SCHEMA = (
     Param('rate', 10.0, 'publish rate', 'Hz', 1.0, 100.0, read_only=False),
@@ -60,3 +62,12 @@ def test_bad_override_is_a_parameter_error(make_node):
         declare_parameters(make_node(limit=9.0), SCHEMA)
     with pytest.raises(ParameterError, match='mode'):
         declare_parameters(make_node(mode='c'), SCHEMA)
+
+
+def test_qos_helpers_build_the_shared_profiles():
+    for make, reliability in ((reliable_qos, ReliabilityPolicy.RELIABLE),
+                              (best_effort_qos, ReliabilityPolicy.BEST_EFFORT)):
+        profile = make(7)
+        assert (profile.reliability, profile.durability, profile.history, profile.depth) == (
+            reliability, DurabilityPolicy.VOLATILE, HistoryPolicy.KEEP_LAST, 7)
+    assert reliable_qos(10) == reliable_qos(10) and reliable_qos(10) != reliable_qos(100)
