@@ -1,8 +1,11 @@
 """The ROS adapter on a real rclpy node (in-process, own context)."""
 
+from functools import partial
+
 from kropbot_common.params import Param, ParameterError
 from kropbot_common.ros import declare_parameters, descriptor, set_parameters_callback
 from kropbot_common.ros_qos import best_effort_qos, reliable_qos
+from kropbot_testing.ros_harness import node_factory
 import pytest
 import rclpy
 from rclpy.parameter import Parameter
@@ -18,21 +21,8 @@ SCHEMA = (
 
 @pytest.fixture
 def make_node():
-    context = rclpy.context.Context()
-    rclpy.init(context=context)
-    nodes = []
-
-    def _make(**overrides):
-        node = rclpy.create_node(
-            'kropbot_common_test', context=context,
-            parameter_overrides=[Parameter(k, value=v) for k, v in overrides.items()])
-        nodes.append(node)
-        return node
-
-    yield _make
-    for node in nodes:
-        node.destroy_node()
-    rclpy.try_shutdown(context=context)
+    with node_factory(partial(rclpy.create_node, 'kropbot_common_test')) as make:
+        yield make
 
 
 def test_descriptor_carries_range_choices_and_read_only():
