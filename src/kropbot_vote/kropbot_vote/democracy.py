@@ -80,9 +80,8 @@ class Democracy:
         self.window = positive('window', window)
         self.max_linear = positive('max_linear', max_linear)
         self.max_angular = positive('max_angular', max_angular)
-        self.max_voters = capacity('max_voters', max_voters)
         self.stop_threshold = float(stop_threshold)
-        self._slots = VoterSlots(self.max_voters, linear=float, angular=float)
+        self._slots = VoterSlots(capacity('max_voters', max_voters), linear=float, angular=float)
         self._linear, self._angular = self._slots.columns['linear'], self._slots.columns['angular']
         self._start = float(now)
         self._executing = DIRECTIONS[STOP]
@@ -94,13 +93,9 @@ class Democracy:
         return self._slots.n
 
     @property
-    def executing(self):
-        """Return the direction name being executed in the current window."""
-        return self._executing
-
-    def window_end(self):
-        """Return the end time (s) of the current window."""
-        return self._start + self.window
+    def max_voters(self):
+        """Distinct voters counted per window at most."""
+        return self._slots.capacity
 
     def _roll(self, now):
         """Close the current window if ``now`` (s) is past its end. O(votes in the window)."""

@@ -125,12 +125,12 @@ class VoteBook:
     """
 
     def __init__(self, max_voters, vote_timeout, max_linear, max_angular, stop_threshold=0.2):
-        self.max_voters = capacity('max_voters', max_voters)
+        max_voters = capacity('max_voters', max_voters)
         self.vote_timeout = positive('vote_timeout', vote_timeout)
         self.max_linear = positive('max_linear', max_linear)
         self.max_angular = positive('max_angular', max_angular)
         self.stop_threshold = non_negative('stop_threshold', stop_threshold)
-        self._slots = VoterSlots(self.max_voters, linear=float, angular=float, arrival=float,
+        self._slots = VoterSlots(max_voters, linear=float, angular=float, arrival=float,
                                  bot=bool)
         columns = self._slots.columns
         self._linear, self._angular = columns['linear'], columns['angular']
@@ -143,6 +143,11 @@ class VoteBook:
     def __len__(self):
         """Return the number of stored votes, expired ones not yet purged included."""
         return self._slots.n
+
+    @property
+    def max_voters(self):
+        """Capacity: live voters kept at most."""
+        return self._slots.capacity
 
     def add(self, voter_id, linear, angular, now):
         """Store ``voter_id``'s vote, replacing any older vote of the same voter. O(1).
@@ -169,9 +174,10 @@ class VoteBook:
         slots = self._slots
         slot = slots.slot.get(voter_id)
         if slot is None:
-            if slots.n == self.max_voters:
-                self.purge(now)
             slot = slots.add(voter_id)
+            if slot is None:  # full: make room from the expired votes, if any
+                self.purge(now)
+                slot = slots.add(voter_id)
             if slot is None:
                 self.rejected[OVER_CAPACITY] += 1
                 return OVER_CAPACITY
