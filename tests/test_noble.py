@@ -43,6 +43,7 @@ NOBLE_TESTS = (
     'src/kropbot_vote/test/test_schedule.py',
     'src/kropbot_vote/test/test_withdrawal.py',
     'src/kropbot_gateway/test/test_auth.py',
+    'src/kropbot_gateway/test/test_client_protocol.py',
     'src/kropbot_gateway/test/test_config.py',
     'src/kropbot_gateway/test/test_gateway_server.py',
     'src/kropbot_gateway/test/test_http.py',

@@ -1,11 +1,53 @@
-"""A test/benchmark-side rclpy node spun in a background thread, with its own context.
+"""rclpy on the test side, each in its own context: a spun harness node, or unspun nodes.
 
-rclpy is imported only when a harness is made, so importing this module needs no ROS.
+- :class:`RosHarness`: a test/benchmark-side node spun in a background thread (publish,
+  collect).
+- :func:`node_factory`: the nodes under test built in-process, not spun (parameters,
+  start-up errors), destroyed with their context at the end.
+
+rclpy is imported only when one is made, so importing this module needs no ROS.
 """
 
+from contextlib import contextmanager
 import os
 import threading
 import time
+
+
+@contextmanager
+def node_factory(make_node):
+    """Yield ``make(**overrides)``, which builds a node in a fresh rclpy context (not spun).
+
+    ``make(name=value, ...)`` calls ``make_node(context=..., parameter_overrides=[...])`` (a
+    node class such as ``VoteNode``, or ``functools.partial(rclpy.create_node, 'name')``) and
+    returns the node. At exit every node made is destroyed and the context shut down. Use it
+    in a fixture::
+
+        @pytest.fixture
+        def vote_node():
+            with node_factory(VoteNode) as make:
+                yield make
+
+    """
+    import rclpy
+    from rclpy.parameter import Parameter
+
+    context = rclpy.context.Context()
+    rclpy.init(context=context)
+    nodes = []
+
+    def make(**overrides):
+        node = make_node(context=context, parameter_overrides=[
+            Parameter(name, value=value) for name, value in overrides.items()])
+        nodes.append(node)
+        return node
+
+    try:
+        yield make
+    finally:
+        for node in nodes:
+            node.destroy_node()
+        rclpy.try_shutdown(context=context)
 
 
 class RosHarness:

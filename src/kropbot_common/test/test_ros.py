@@ -1,10 +1,15 @@
 """The ROS adapter on a real rclpy node (in-process, own context)."""
 
+from functools import partial
+
 from kropbot_common.params import Param, ParameterError
 from kropbot_common.ros import declare_parameters, descriptor, set_parameters_callback
+from kropbot_common.ros_qos import best_effort_qos, reliable_qos
+from kropbot_testing.ros_harness import node_factory
 import pytest
 import rclpy
 from rclpy.parameter import Parameter
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, ReliabilityPolicy
 
 SCHEMA = (
     Param('rate', 10.0, 'publish rate', 'Hz', 1.0, 100.0, read_only=False),
@@ -16,21 +21,8 @@ SCHEMA = (
 
 @pytest.fixture
 def make_node():
-    context = rclpy.context.Context()
-    rclpy.init(context=context)
-    nodes = []
-
-    def _make(**overrides):
-        node = rclpy.create_node(
-            'kropbot_common_test', context=context,
-            parameter_overrides=[Parameter(k, value=v) for k, v in overrides.items()])
-        nodes.append(node)
-        return node
-
-    yield _make
-    for node in nodes:
-        node.destroy_node()
-    rclpy.try_shutdown(context=context)
+    with node_factory(partial(rclpy.create_node, 'kropbot_common_test')) as make:
+        yield make
 
 
 def test_descriptor_carries_range_choices_and_read_only():
@@ -60,3 +52,12 @@ def test_bad_override_is_a_parameter_error(make_node):
         declare_parameters(make_node(limit=9.0), SCHEMA)
     with pytest.raises(ParameterError, match='mode'):
         declare_parameters(make_node(mode='c'), SCHEMA)
+
+
+def test_qos_helpers_build_the_shared_profiles():
+    for make, reliability in ((reliable_qos, ReliabilityPolicy.RELIABLE),
+                              (best_effort_qos, ReliabilityPolicy.BEST_EFFORT)):
+        profile = make(7)
+        assert (profile.reliability, profile.durability, profile.history, profile.depth) == (
+            reliability, DurabilityPolicy.VOLATILE, HistoryPolicy.KEEP_LAST, 7)
+    assert reliable_qos(10) == reliable_qos(10) and reliable_qos(10) != reliable_qos(100)

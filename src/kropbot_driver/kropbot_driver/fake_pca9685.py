@@ -29,10 +29,11 @@ sequence number of the last transaction that wrote one of its registers
 """
 
 from contextlib import contextmanager
-import errno
 import fcntl
 import mmap
 import os
+
+from kropbot_common.fake_i2c import FakeI2CBus, no_ack
 
 MODE1 = 0x00
 MODE2 = 0x01
@@ -65,8 +66,8 @@ LOG_SEQ = 0x48
 LOG_CHANNEL_SEQ = 0x4C
 
 
-class FakePCA9685Bus:
-    """An I2C bus holding one simulated PCA9685 at ``address``.
+class FakePCA9685Bus(FakeI2CBus):
+    """An I2C bus holding one simulated PCA9685 at ``address`` (:mod:`kropbot_common.fake_i2c`).
 
     Args:
         address: 7-bit I2C address of the chip (MotorHAT default 0x60).
@@ -86,6 +87,7 @@ class FakePCA9685Bus:
     """
 
     def __init__(self, address=0x60, *, registers=None, fail=False, lock_fd=None):
+        super().__init__()
         self.address = address
         self._lock_fd = lock_fd
         self._lock_depth = 0
@@ -96,11 +98,9 @@ class FakePCA9685Bus:
             raise ValueError('registers must be a buffer of 256 bytes')
         self.registers = registers
         self.fail = fail
-        self.transactions = 0
         self.bytes_written = 0
         self.bytes_read = 0
         self._pointer = 0
-        self._locked = False
 
     @staticmethod
     def power_on_reset(registers):
@@ -162,18 +162,7 @@ class FakePCA9685Bus:
             if self._lock_depth == 0:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
-    # --- busio.I2C interface -------------------------------------------------------------------
-
-    def try_lock(self):
-        """Take the bus lock; return False if it is already held."""
-        if self._locked:
-            return False
-        self._locked = True
-        return True
-
-    def unlock(self):
-        """Release the bus lock."""
-        self._locked = False
+    # --- busio.I2C interface (try_lock, unlock, writeto_then_readfrom: FakeI2CBus) -------------
 
     def scan(self):
         """Return the list of addresses that acknowledge: ``[address]``."""
@@ -211,14 +200,6 @@ class FakePCA9685Bus:
                 buffer[index] = self._read_register(self._pointer)
                 self._advance()
             self.bytes_read += max(0, end - start)
-
-    def writeto_then_readfrom(self, address, out_buffer, in_buffer, *, out_start=0, out_end=None,
-                              in_start=0, in_end=None):
-        """Write the register pointer (and data) then read back, with a repeated start."""
-        with self.transaction():
-            self.writeto(address, out_buffer, start=out_start, end=out_end)
-            self.transactions -= 1  # one combined transaction
-            self.readfrom_into(address, in_buffer, start=in_start, end=in_end)
 
     def deinit(self):
         """Release the bus: unmap and close a file-backed register store (else a no-op)."""
@@ -284,15 +265,10 @@ class FakePCA9685Bus:
 
     # --- chip model ----------------------------------------------------------------------------
 
-    def _check_locked(self):
-        if not self._locked:
-            raise RuntimeError('I2C bus used without try_lock()')
-
     def _begin(self, address):
-        self._check_locked()
-        self.transactions += 1
+        self._start_transfer()
         if self.fail or address != self.address:
-            raise OSError(errno.EREMOTEIO, f'no ACK from I2C address 0x{address:02x}')
+            raise no_ack(address)
 
     def _advance(self):
         if not self.registers[MODE1] & MODE1_AI:

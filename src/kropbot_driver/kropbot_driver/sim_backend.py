@@ -134,14 +134,8 @@ class SimBackend:
         pose = self.start if pose is None else pose
         if not all(math.isfinite(v) for v in (pose.x, pose.y, pose.yaw)):
             raise ValueError(f'pose must be finite, got {pose}')
-        geometry = self.world.geometry
-        blocker = geometry.disc_blocker(pose.x, pose.y, self.world.robot.radius)
-        if blocker is not None:
-            raise ValueError(f'({pose.x:g}, {pose.y:g}) is not free: the robot would overlap '
-                             f'{blocker}')
-        pit = geometry.pit_at(pose.x, pose.y)
-        if pit is not None:
-            raise ValueError(f'({pose.x:g}, {pose.y:g}) is inside pit '
-                             f'{self.world.pits[pit].name!r}')
+        problem = self.world.placement_problem(pose.x, pose.y)
+        if problem is not None:
+            raise ValueError(problem)
         self.state = reset(self.state, pose)
         return pose

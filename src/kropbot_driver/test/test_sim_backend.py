@@ -50,7 +50,7 @@ def test_default_world_fall_reset_and_refused_poses():
     assert sim.state.falls == 1               # counts since start
     with pytest.raises(ValueError, match="inside pit 'stairwell'"):
         sim.reset(Pose2D(1.35, 0.95, 0.0))
-    with pytest.raises(ValueError, match="overlap box 'red crate'"):
+    with pytest.raises(ValueError, match="overlaps box 'red crate'"):
         sim.reset(Pose2D(-1.1, 1.0, 0.0))
     with pytest.raises(ValueError, match='finite'):
         sim.reset(Pose2D(math.nan, 0.0, 0.0))

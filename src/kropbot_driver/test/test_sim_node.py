@@ -94,7 +94,7 @@ def test_wall_pit_and_reset(start_node, ros, wait_for, tmp_path):
 
     # a pose inside a box is refused; the reset service restores the start pose
     set_pose.publish(pose_msg(-1.0, 1.0, 0.0))
-    wait_for(lambda: "overlap box 'crate'" in proc.log(), 5.0, message='refused set_pose')
+    wait_for(lambda: "overlaps box 'crate'" in proc.log(), 5.0, message='refused set_pose')
     wait_for(reset.service_is_ready, 10.0, message='sim/reset service')
     time.sleep(0.7)        # cmd_vel_timeout: the last command no longer applies after the reset
     future = reset.call_async(Trigger.Request())

@@ -181,7 +181,7 @@ class Moderator:
 
     def _send(self, peer, sub, obj):
         data = encode_publish(sub.client_topic, {'data': json.dumps(obj)}, sub.compression)
-        asyncio.ensure_future(_send_quietly(peer.connection, data))
+        asyncio.ensure_future(send_quietly(peer.connection, data))
 
     def connections(self):
         """Return the ``crowd/connections`` object (operators only).
@@ -317,7 +317,8 @@ class Moderator:
         return True
 
 
-async def _send_quietly(connection, data):
+async def send_quietly(connection, data):
+    """Send ``data`` on ``connection``; a connection closed meanwhile is not an error."""
     try:
         await connection.send(data)
     except ConnectionClosed:

@@ -12,22 +12,18 @@
   reliable, keep last 10.
 - :data:`IMAGE_QOS`: subscriptions for viewers of images: best effort, keep last 1 (newest
   frame only; a best-effort reader matches the camera's reliable writer).
+
+All are VOLATILE (:mod:`kropbot_common.ros_qos`, which builds the policies).
 """
 
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from kropbot_common.ros_qos import best_effort_qos, reliable_qos
 
-VOTE_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
-                      history=HistoryPolicy.KEEP_LAST)
-MODE_VOTE_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
-                           history=HistoryPolicy.KEEP_LAST)
-MODERATION_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
-                            history=HistoryPolicy.KEEP_LAST)
-TELEOP_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
-                        history=HistoryPolicy.KEEP_LAST)
-STATUS_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
-                        history=HistoryPolicy.KEEP_LAST)
-IMAGE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT,
-                       history=HistoryPolicy.KEEP_LAST)
+VOTE_QOS = reliable_qos(100)
+MODE_VOTE_QOS = reliable_qos(100)
+MODERATION_QOS = reliable_qos(10)
+TELEOP_QOS = reliable_qos(10)
+STATUS_QOS = reliable_qos(10)
+IMAGE_QOS = best_effort_qos(1)
 
 #: Message types whose viewer subscriptions use :data:`IMAGE_QOS`.
 IMAGE_TYPES = ('sensor_msgs/msg/CompressedImage', 'sensor_msgs/msg/Image')

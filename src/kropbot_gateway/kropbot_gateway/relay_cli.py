@@ -8,58 +8,28 @@ rosbridge v2 subset, limits, voter identity, encode-once fan-out) with a
 
 Gateway parameters are those of the robot's ``gateway`` node, from the same schema with the same
 defaults and checks (limits, allow-lists: :data:`kropbot_gateway.config.PARAMETERS`), changed
-with ``-p name=value`` (JSON values, e.g. ``-p max_connections=5000``); ``--address`` and
-``--port`` set those two. This process imports no ROS package; ``kill -USR1`` makes it log the
-top-level modules it has loaded (how a test checks it). It needs Zenoh, the ``relay`` extra of
+with ``-p name=value`` (JSON values, e.g. ``-p max_connections=5000``); ``--address``,
+``--port`` and ``--web-root`` set those three (:mod:`kropbot_gateway.cli`, as the standalone
+runner). This process imports no ROS package; ``kill -USR1`` makes it log the top-level modules
+it has loaded (how a test checks it). It needs Zenoh, the ``relay`` extra of
 the package (``pip install 'src/kropbot_gateway[relay]'``); without it, it exits 1 saying so.
 """
 
 import argparse
 import asyncio
-import json
 import os
 from pathlib import Path
 import re
 import signal
 import socket
 import sys
-import time
-
-from kropbot_common.params import by_name
 
 from kropbot_gateway import relay_auth, relay_config
-from kropbot_gateway.config import PARAMETERS, config_from_params
+from kropbot_gateway.cli import SCHEMA, StderrLog, add_param_option, param_values
+from kropbot_gateway.config import config_from_params
 from kropbot_gateway.keys import KeySpace, check_name
 from kropbot_gateway.server import GatewayServer, raise_fd_limit
 from kropbot_gateway.zenoh_bridge import ZenohBridge
-
-#: The gateway parameters by name (the ``gateway`` node's schema).
-SCHEMA = by_name(PARAMETERS)
-#: Set by their own options, not ``-p``.
-OWN_OPTIONS = {'address': '--address', 'port': '--port', 'web_root': '--web-root'}
-
-
-class Log:
-    """Minimal logger (``info``/``warning``/``error``) printing one line each to stderr."""
-
-    def __init__(self, name):
-        self.name = name
-
-    def _line(self, level, text):
-        print(f'[{level}] [{time.time():.3f}] [{self.name}]: {text}', file=sys.stderr,
-              flush=True)
-
-    def info(self, text):
-        """Log at INFO."""
-        self._line('INFO', text)
-
-    def warning(self, text):
-        """Log at WARN."""
-        self._line('WARN', text)
-
-    def error(self, text):
-        """Log at ERROR."""
-        self._line('ERROR', text)
 
 
 def default_name(port):
@@ -75,20 +45,6 @@ def default_web_root():
         if root is not None and (root / 'web' / 'dist' / 'index.html').is_file():
             return str(root / 'web' / 'dist')
     return ''
-
-
-def _param(text):
-    """Parse ``-p name=value``: a gateway parameter, its value as JSON if it parses, else text."""
-    name, sep, value = text.partition('=')
-    if not sep or name not in SCHEMA:
-        raise argparse.ArgumentTypeError(
-            f'expected name=value with name one of: {", ".join(SCHEMA)}')
-    if name in OWN_OPTIONS:
-        raise argparse.ArgumentTypeError(f'set {name} with {OWN_OPTIONS[name]}')
-    try:
-        return name, json.loads(value)
-    except ValueError:
-        return name, value
 
 
 def build_parser():
@@ -113,8 +69,7 @@ def build_parser():
     p.add_argument('--web-root', default=None,
                    help="directory of the built page (default: web/dist of the checkout; '' "
                    'none)')
-    p.add_argument('-p', '--param', type=_param, action='append', default=[],
-                   metavar='NAME=VALUE', help='gateway parameter (as gateway_node), JSON value')
+    add_param_option(p, 'gateway parameter (as gateway_node), JSON value')
     p.add_argument('--batch-interval', type=float, default=0.025,
                    help='least time between two vote batches, s')
     p.add_argument('--heartbeat', type=float, default=0.1,
@@ -133,10 +88,7 @@ def settings_from_args(args):
         relay_auth.CredentialsError: unreadable credentials.
 
     """
-    values = dict(args.param)
-    values['address'], values['port'] = args.address, args.port
-    web_root = default_web_root() if args.web_root is None else args.web_root
-    values['web_root'] = web_root
+    values = param_values(args, default_web_root() if args.web_root is None else args.web_root)
     # mode votes do not travel over the relay (its vote batches carry twists only): a client's
     # crowd/mode_vote is refused like any topic that is not allow-listed
     config = config_from_params(values).without_mode_votes()
@@ -224,7 +176,7 @@ def _open_session(zcfg):
 def main(argv=None):
     """Entry point of ``kropbot-gateway``; return the exit code."""
     args = build_parser().parse_args(argv)
-    return asyncio.run(run(args, Log('kropbot-gateway')))
+    return asyncio.run(run(args, StderrLog('kropbot-gateway')))
 
 
 if __name__ == '__main__':

@@ -24,7 +24,7 @@ from kropbot_gateway.encoding import encode_json
 from kropbot_gateway.fanout import Fanout
 from kropbot_gateway.http import METHODS, answer, method_not_allowed, websocket_off_response
 from kropbot_gateway.moderation import BanList
-from kropbot_gateway.moderator import Moderator, status_reply
+from kropbot_gateway.moderator import Moderator, send_quietly, status_reply
 from kropbot_gateway.session import (
     SESSION_ENDED,
     Close,
@@ -226,16 +226,9 @@ class GatewayServer:
     def _moderate(self, connection, action):
         """Carry out an operator's moderation command; answer it with a ``status`` op."""
         def answer(level, text):
-            asyncio.ensure_future(self._send_quietly(
+            asyncio.ensure_future(send_quietly(
                 connection, status_reply(level, text, action.op_id)))
         self.moderator.moderate(action.command, action.operator, connection, answer)
-
-    @staticmethod
-    async def _send_quietly(connection, data):
-        try:
-            await connection.send(data)
-        except ConnectionClosed:
-            pass
 
     def _role_changed(self, connection, action):
         """Log an authentication and close the connection at its end (``until``)."""

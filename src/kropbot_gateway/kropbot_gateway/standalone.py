@@ -18,6 +18,9 @@ the robot side is this process's stdin/stdout, one JSON object per line:
 
 For tests (the ROS-free install test), demos of the page without a robot, and as the skeleton of
 relays that reach the robot by other means. Needs only the package's declared dependencies.
+Parameters as ``kropbot-gateway`` takes them (:mod:`kropbot_gateway.cli`): ``--address``,
+``--port``, ``--web-root`` and ``-p name=value`` for any other parameter of the ``gateway``
+node (an unknown name, or one of those three, is refused).
 Exit code 2 on invalid options or parameters, 1 if the port cannot be bound.
 """
 
@@ -31,41 +34,18 @@ import threading
 from kropbot_common.params import ParameterError
 
 from kropbot_gateway.bridge import MemoryBridge
+from kropbot_gateway.cli import StderrLog, add_param_option, param_values
 from kropbot_gateway.config import config_from_params
 from kropbot_gateway.errors import ProtocolError
 from kropbot_gateway.names import resolve_topic
 from kropbot_gateway.server import GatewayServer
 
-
-class _StderrLog:
-    """The server's logger: one line per message on stderr."""
-
-    def _line(self, level, text):
-        print(f'[{level}] [gateway] {text}', file=sys.stderr, flush=True)
-
-    def info(self, text):
-        self._line('INFO', text)
-
-    def warning(self, text):
-        self._line('WARN', text)
-
-    def error(self, text):
-        self._line('ERROR', text)
+#: The server's logger.
+LOG = StderrLog('gateway')
 
 
 def _emit(event):
     print(json.dumps(event, separators=(',', ':')), flush=True)
-
-
-def _param(text):
-    """Parse ``name=value`` (value as JSON if it parses, else a string) for ``-p``."""
-    name, sep, value = text.partition('=')
-    if not sep or not name:
-        raise argparse.ArgumentTypeError(f'expected name=value, got {text!r}')
-    try:
-        return name, json.loads(value)
-    except ValueError:
-        return name, value
 
 
 def parse_args(argv=None):
@@ -77,14 +57,10 @@ def parse_args(argv=None):
     p.add_argument('--port', type=int, default=9090, help='TCP port (0 = any free port)')
     p.add_argument('--web-root', default='', help="directory of the built page ('' = none)")
     p.add_argument('--namespace', default='/', help='namespace relative topics resolve in')
-    p.add_argument('-p', '--param', type=_param, action='append', default=[],
-                   metavar='NAME=VALUE',
-                   help='any other gateway parameter (doc/gateway.md), value as JSON, e.g. '
-                        '-p votes_per_second=20.0 -p \'allowed_origins=["*"]\'')
+    add_param_option(p, 'any other gateway parameter (doc/gateway.md), value as JSON, e.g. '
+                     '-p votes_per_second=20.0 -p \'allowed_origins=["*"]\'')
     args = p.parse_args(argv)
-    values = dict(args.param)
-    values.update(address=args.address, port=args.port, web_root=args.web_root)
-    return values, args.namespace
+    return param_values(args, args.web_root), args.namespace
 
 
 async def serve_stdio(config, stdin=None):
@@ -112,7 +88,7 @@ async def serve_stdio(config, stdin=None):
                                       'voter_id': v.voter_id, 'mode': v.mode}),
         on_control=lambda what, value: _emit({'event': what, 'paused' if what == 'pause'
                                               else 'mode': value}))
-    server = GatewayServer(config, bridge, _StderrLog())
+    server = GatewayServer(config, bridge, LOG)
     await server.start()
     _emit({'event': 'listening', 'address': config.address, 'port': server.port})
 
@@ -141,7 +117,7 @@ def _deliver_line(bridge, line, namespace):
         if not isinstance(msg, dict):
             raise TypeError('"msg" must be an object')
     except (ValueError, KeyError, TypeError, ProtocolError) as exc:
-        _StderrLog().error(f'stdin: ignored line ({exc}); expected {{"topic": ..., "msg": {{}}}}')
+        LOG.error(f'stdin: ignored line ({exc}); expected {{"topic": ..., "msg": {{}}}}')
         return
     bridge.deliver(topic, msg)
 
@@ -159,7 +135,7 @@ def main(argv=None):
     except OSError as exc:
         print(f'error: cannot listen on {config.address}:{config.port}: {exc}', file=sys.stderr)
         return 1
-    _StderrLog().info(f'gateway stopped; stats: {stats}')
+    LOG.info(f'gateway stopped; stats: {stats}')
     return 0
 
 

@@ -13,8 +13,8 @@ import subprocess
 import sys
 
 ROS_SIDE = {'gateway_node', 'ros_bridge', 'qos'}
-EXPECTED_CORE = {'admission', 'bridge', 'config', 'encoding', 'errors', 'fanout', 'http',
-                 'limits', 'msgconv', 'names', 'server', 'session', 'standalone',
+EXPECTED_CORE = {'admission', 'bridge', 'client_protocol', 'config', 'encoding', 'errors',
+                 'fanout', 'http', 'limits', 'msgconv', 'names', 'server', 'session', 'standalone',
                  'keys', 'relay_auth', 'relay_cli', 'relay_config', 'relay_wire', 'router',
                  'zenoh_bridge'}
 

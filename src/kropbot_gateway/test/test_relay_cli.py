@@ -1,8 +1,13 @@
-"""kropbot-gateway's options: the gateway node's parameter schema, one source (no Zenoh needed)."""
+"""The ROS-free runners' options: the gateway node's parameter schema, one source (no Zenoh).
+
+``kropbot-gateway`` (relay_cli) and ``python -m kropbot_gateway.standalone`` share them
+(kropbot_gateway.cli).
+"""
 
 from kropbot_common.params import ParameterError
 from kropbot_gateway.config import config_from_params, defaults
 from kropbot_gateway.relay_cli import build_parser, settings_from_args
+from kropbot_gateway.standalone import parse_args
 import pytest
 
 
@@ -54,3 +59,15 @@ def test_unknown_or_own_option_parameters_are_refused(bad, says, capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(['--zenoh', 'tcp/h:7447', '-p', bad])
     assert says in capsys.readouterr().err
+
+
+def test_the_standalone_runner_takes_parameters_the_same_way(capsys):
+    values, namespace = parse_args(['--port', '0', '-p', 'votes_per_second=20.0',
+                                    '-p', 'allowed_origins=["*"]', '--namespace', '/bot'])
+    assert values == {'votes_per_second': 20.0, 'allowed_origins': ['*'], 'address': '127.0.0.1',
+                      'port': 0, 'web_root': ''} and namespace == '/bot'
+    assert config_from_params(values).limits.votes_per_second == 20.0
+    for bad, says in (('nosuch=1', 'expected name=value'), ('port=80', 'set port with --port')):
+        with pytest.raises(SystemExit):
+            parse_args(['-p', bad])
+        assert says in capsys.readouterr().err

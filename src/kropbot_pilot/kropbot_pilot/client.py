@@ -3,52 +3,40 @@
 It receives the camera frames (keeping only the newest) and ``crowd/status``, and on every tick
 of its vote timer follows :class:`~kropbot_pilot.voting.VoteScheduler`: runs the model on a new
 frame and votes, repeats the vote as a heartbeat, or sends one stop when frames stop arriving.
-A lost connection is retried with exponential back-off (0.5 s doubling to 8 s); leaving sends
-a stop first.
+A lost connection is retried with exponential back-off (0.5 s doubling to 8 s, from 0.5 s again
+after a connection that lasted; :class:`~kropbot_gateway.client_protocol.Backoff`); leaving
+sends a stop first. The protocol is :mod:`kropbot_gateway.client_protocol`.
 """
 
 import asyncio
 from dataclasses import dataclass, field
 import logging
 import time
-from urllib.parse import urlparse
 
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
-
-from kropbot_pilot.contract import decode_jpeg
-from kropbot_pilot.inference import LatencyStats
-from kropbot_pilot.voting import (
-    INFER,
-    REPEAT,
-    STOP,
+from kropbot_gateway.client_protocol import (
+    CONNECT_ERRORS,
+    CROWD,
+    ROLES,
+    STABLE_AFTER,
+    Backoff,
     Frame,
     ServerMessage,
     Status,
-    VoteScheduler,
-    auth_op_for,
+    check_url,
     command_op,
+    connect_options,
     decode,
     encode,
     setup_ops,
 )
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
-#: Largest message accepted from the gateway (a big JPEG), bytes.
-MAX_MESSAGE = 4 * 2**20
+from kropbot_pilot.contract import decode_jpeg
+from kropbot_pilot.inference import LatencyStats
+from kropbot_pilot.voting import INFER, REPEAT, STOP, VoteScheduler, auth_op_for
+
 LOG = logging.getLogger('kropbot_pilot.pilot')
-
-
-def check_url(url):
-    """Return the host of a ``ws://`` or ``wss://`` URL.
-
-    Raises:
-        ValueError: any other URL.
-
-    """
-    parsed = urlparse(url)
-    if parsed.scheme not in ('ws', 'wss') or not parsed.hostname:
-        raise ValueError(f'the gateway URL must look like ws://host:port/, got {url!r}')
-    return parsed.hostname
 
 
 @dataclass
@@ -87,7 +75,7 @@ class PilotClient:
     def __init__(self, url, model, role='crowd', rate=4.0, frame_timeout=1.0, token=None,
                  bot=True, log_period=5.0):
         self._dest = check_url(url)
-        if role not in ('crowd', 'operator'):
+        if role not in ROLES:
             raise ValueError(f'role must be crowd or operator, got {role!r}')
         self.url, self.model, self.role = url, model, role
         self.period = 1.0 / rate
@@ -112,27 +100,26 @@ class PilotClient:
         self._stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + duration if duration > 0 else None
-        delay = 0.5
+        backoff = Backoff(jitter=0.0)
         while not self._stop.is_set():
             started = loop.time()
             try:
-                async with connect(self.url, open_timeout=5, max_size=MAX_MESSAGE, max_queue=4,
-                                   compression=None, close_timeout=1,
-                                   user_agent_header='kropbot-pilot') as ws:
+                async with connect(self.url, **connect_options('kropbot-pilot')) as ws:
                     self.stats.connections += 1
                     LOG.info('connected to %s as %s%s', self.url, self.role,
-                             ' (labelled bot)' if self.token and self.bot and self.role == 'crowd'
+                             ' (labelled bot)' if self.token and self.bot and self.role == CROWD
                              else '')
                     await self._session(ws, deadline)
             except ConnectionClosed as exc:
                 LOG.warning('connection closed: %s', exc.rcvd or 'lost')
-            except (OSError, asyncio.TimeoutError, InvalidHandshake, InvalidURI) as exc:
+            except CONNECT_ERRORS as exc:
                 LOG.warning('cannot connect to %s: %s', self.url, exc)
             if deadline is not None and loop.time() >= deadline:
                 break
-            delay = 0.5 if loop.time() - started > 5.0 else min(8.0, delay * 2)
+            if loop.time() - started > STABLE_AFTER:
+                backoff.reset()
             try:
-                await asyncio.wait_for(self._stop.wait(), delay)
+                await asyncio.wait_for(self._stop.wait(), backoff.next_delay())
             except asyncio.TimeoutError:
                 pass
 

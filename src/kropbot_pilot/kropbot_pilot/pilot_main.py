@@ -14,9 +14,11 @@ import json
 import logging
 import sys
 
+from kropbot_gateway.auth import SecretsError, load_token
+from kropbot_gateway.client_protocol import ROLES
+
 from kropbot_pilot.client import LOG, PilotClient, run_pilot
 from kropbot_pilot.inference import ModelError, PilotModel
-from kropbot_pilot.voting import ROLES
 
 #: Vote rate per role (Hz): the crowd page resends a changed vote at most every 250 ms; the
 #: operator's ``teleop/cmd_vel`` must arrive well within ``teleop_timeout`` (0.5 s).
@@ -52,14 +54,9 @@ def read_token(path):
     """Return the secret in the token file ``path`` (kropbot_gateway.auth's format).
 
     Raises:
-        ValueError: unreadable or invalid file, or the auth module is not installed.
+        ValueError: unreadable or invalid file.
 
     """
-    try:
-        from kropbot_gateway.auth import SecretsError, load_token
-    except ImportError:
-        raise ValueError('--token needs kropbot_gateway.auth (install src/kropbot_gateway)'
-                         ) from None
     try:
         return load_token(path)
     except SecretsError as exc:

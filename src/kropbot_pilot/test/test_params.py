@@ -8,6 +8,7 @@ import time
 from kropbot_common.errors import StartupError
 from kropbot_common.params import ParameterError, by_name, check, readme_table_errors
 from kropbot_pilot.params import RECORD_PARAMETERS
+from kropbot_testing.ros_harness import node_factory
 import pytest
 import rclpy
 from rclpy.parameter import Parameter
@@ -37,20 +38,8 @@ def test_all_parameters_are_read_only():
 def record_node():
     from kropbot_pilot.record_node import RecordNode
 
-    context = rclpy.context.Context()
-    rclpy.init(context=context)
-    nodes = []
-
-    def make(**overrides):
-        node = RecordNode(context=context, parameter_overrides=[
-            Parameter(k, value=v) for k, v in overrides.items()])
-        nodes.append(node)
-        return node
-
-    yield make
-    for node in nodes:
-        node.destroy_node()
-    rclpy.try_shutdown(context=context)
+    with node_factory(RecordNode) as make:
+        yield make
 
 
 def test_existing_bag_or_bad_value_is_a_startup_error(record_node, tmp_path):

@@ -3,7 +3,8 @@
 The real Adafruit drivers (``adafruit_vl6180x.VL6180X``, ``adafruit_vl53l0x.VL53L0X``) run
 unchanged on :class:`FakeTofBus`, which implements the part of ``busio.I2C`` that
 ``adafruit_bus_device.i2c_device.I2CDevice`` uses (``try_lock``, ``unlock``, ``scan``,
-``writeto``, ``readfrom_into``, ``writeto_then_readfrom``; the same surface as
+``writeto``, ``readfrom_into``, ``writeto_then_readfrom``; its base
+:class:`kropbot_common.fake_i2c.FakeI2CBus` is also that of
 :class:`kropbot_driver.fake_pca9685.FakePCA9685Bus`). Each device is a register model of its
 chip, written from ST's datasheets and the register use of the Adafruit drivers (checked
 against adafruit-circuitpython-vl6180x 1.4.21 and -vl53l0x 3.6.19):
@@ -44,9 +45,10 @@ VL6180X error code), optional ``fail`` (true: the device stops acknowledging, as
 sensor; every transfer raises ``OSError(EREMOTEIO)``). A missing file is an empty scene.
 """
 
-import errno
 import json
 import os
+
+from kropbot_common.fake_i2c import FakeI2CBus, no_ack
 
 #: VL6180X registers the model gives behaviour to (16-bit indices).
 VL6180X_MODEL_ID = 0x000
@@ -318,7 +320,7 @@ class FakeVL53L0X(_Device):
 FAKE_MODELS = {'vl6180x': FakeVL6180X, 'vl53l0x': FakeVL53L0X}
 
 
-class FakeTofBus:
+class FakeTofBus(FakeI2CBus):
     """An I2C bus carrying fake time-of-flight sensors (``busio.I2C`` surface).
 
     Args:
@@ -330,9 +332,8 @@ class FakeTofBus:
     """
 
     def __init__(self, devices):
+        super().__init__()
         self.devices = dict(devices)
-        self.transactions = 0
-        self._locked = False
 
     @classmethod
     def for_sensors(cls, sensors, scene):
@@ -352,28 +353,15 @@ class FakeTofBus:
             devices[address] = FAKE_MODELS[model](scene, role)
         return cls(devices)
 
-    def try_lock(self):
-        """Take the bus lock; return False if it is already held."""
-        if self._locked:
-            return False
-        self._locked = True
-        return True
-
-    def unlock(self):
-        """Release the bus lock."""
-        self._locked = False
-
     def scan(self):
         """Return the addresses that acknowledge."""
         return sorted(a for a, d in self.devices.items() if not d.failing)
 
     def _device(self, address):
-        if not self._locked:
-            raise RuntimeError('I2C bus used without try_lock()')
-        self.transactions += 1
+        self._start_transfer()
         device = self.devices.get(address)
         if device is None or device.failing:
-            raise OSError(errno.EREMOTEIO, f'no ACK from I2C address 0x{address:02x}')
+            raise no_ack(address)
         return device
 
     def writeto(self, address, buffer, *, start=0, end=None):
@@ -386,13 +374,3 @@ class FakeTofBus:
         device = self._device(address)
         end = len(buffer) if end is None else end
         buffer[start:end] = device.read(end - start)
-
-    def writeto_then_readfrom(self, address, out_buffer, in_buffer, *, out_start=0,
-                              out_end=None, in_start=0, in_end=None):
-        """Write then read with a repeated start (one combined transfer)."""
-        self.writeto(address, out_buffer, start=out_start, end=out_end)
-        self.transactions -= 1
-        self.readfrom_into(address, in_buffer, start=in_start, end=in_end)
-
-    def deinit(self):
-        """Release the bus (nothing to free)."""

@@ -24,11 +24,11 @@ from geometry_msgs.msg import TwistStamped
 from kropbot_common.errors import StartupError
 from kropbot_common.ros import declare_parameters, run_node
 from kropbot_common.ros_liveliness import declare_sender
+from kropbot_common.ros_qos import best_effort_qos, reliable_qos
 from kropbot_common.withdrawal import withdrawal_twist
 from kropbot_gateway.keys import KeySpace
 from kropbot_gateway.relay_wire import WireError, decode_batch, encode_frame_fields
 from rclpy.node import Node
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage
 from std_msgs.msg import String
 
@@ -37,12 +37,9 @@ from kropbot_relay.config import PARAMETERS
 from kropbot_relay.link import APPLIED, RelayBook
 
 # Votes arrive in batches: a deep history so a burst is not overwritten before it is sent.
-VOTE_QOS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE,
-                      history=HistoryPolicy.KEEP_LAST)
-STATUS_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
-                        history=HistoryPolicy.KEEP_LAST)
-IMAGE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT,
-                       history=HistoryPolicy.KEEP_LAST)
+VOTE_QOS = reliable_qos(1000)
+STATUS_QOS = reliable_qos(10)
+IMAGE_QOS = best_effort_qos(1)
 EXPIRE_PERIOD = 0.05  # s between checks for silent gateways
 
 

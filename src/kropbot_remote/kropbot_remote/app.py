@@ -11,10 +11,12 @@ the next crowd mode (vote, anarchy, democracy, queue).
 
 import math
 
+from kropbot_gateway.client_protocol import OPERATOR
+
 from kropbot_remote.client import CONNECTED, CONNECTING, RECONNECTING
 from kropbot_remote.gamepad import GamepadReader
 from kropbot_remote.guard_banner import guard_banner
-from kropbot_remote.protocol import OPERATOR, next_mode
+from kropbot_remote.protocol import next_mode
 from kropbot_remote.teleop import KEY_BINDINGS, Inputs, Limits
 
 QUIT_KEYS = frozenset({'escape', 'q'})

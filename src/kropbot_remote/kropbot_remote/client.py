@@ -1,7 +1,7 @@
 """The connection to the gateway: an asyncio ``websockets`` client in a background thread.
 
 :class:`RemoteClient` connects, (authenticates,) subscribes and advertises
-(:func:`kropbot_remote.protocol.setup_ops`), keeps the newest camera frame and
+(:func:`kropbot_gateway.client_protocol.setup_ops`), keeps the newest camera frame and
 ``crowd/status``, and sends the command the UI sets, following a
 :class:`~kropbot_remote.protocol.SendPolicy`. A lost or refused connection is retried with
 exponential back-off; meanwhile the UI shows why. Closing sends a stop command first.
@@ -19,45 +19,31 @@ from pathlib import Path
 import socket
 import threading
 import time
-from urllib.parse import urlparse
 
 from kropbot_gateway.auth import auth_op
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
-
-from kropbot_remote.protocol import (
+from kropbot_gateway.client_protocol import (
+    CONNECT_ERRORS,
     CROWD,
     OPERATOR,
+    STABLE_AFTER,
     Backoff,
     Frame,
-    SendPolicy,
     ServerMessage,
     Status,
-    auth_answer,
+    check_url,
     command_op,
+    connect_options,
     decode,
     encode,
-    moderation_op,
     setup_ops,
 )
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from kropbot_remote.protocol import SendPolicy, auth_answer, moderation_op
 from kropbot_remote.teleop import STOP_TWIST
 
 CONNECTING, CONNECTED, RECONNECTING, CLOSED = 'connecting', 'connected', 'reconnecting', 'closed'
-MAX_FRAME_BYTES = 4 * 2**20  # largest message accepted from the gateway (a big JPEG)
-STABLE_AFTER = 5.0  # s a connection must last before the back-off starts again from its first
-
-
-def check_url(url):
-    """Return the host of a ``ws://`` or ``wss://`` ``url``.
-
-    Raises:
-        ValueError: for any other URL.
-
-    """
-    parsed = urlparse(url)
-    if parsed.scheme not in ('ws', 'wss') or not parsed.hostname:
-        raise ValueError(f'--url must look like ws://host:port/ or wss://..., got {url!r}')
-    return parsed.hostname
 
 
 @dataclass
@@ -71,8 +57,8 @@ class Snapshot:
         role: :data:`CROWD` or :data:`OPERATOR` (requested).
         auth: None (crowd), ``'sent'``, ``'ok'`` (the gateway answered "auth: authenticated
             as operator") or ``'refused'`` (a status error about the auth op).
-        frame: newest :class:`~kropbot_remote.protocol.Frame` or None; ``frame_arrival`` its
-            arrival (wall s); ``frames`` how many arrived in total.
+        frame: newest :class:`~kropbot_gateway.client_protocol.Frame` or None;
+            ``frame_arrival`` its arrival (wall s); ``frames`` how many arrived in total.
         status: newest ``crowd/status`` dict or None.
         messages: recent ``(wall s, level, text)`` status ops from the gateway.
         sent: the last command sent (Twist) or None.
@@ -104,7 +90,8 @@ class RemoteClient:
         on_frame: ``callback(frame, arrival_wall_s)`` per received frame (client thread).
         on_wake: ``callback()`` after anything the UI shows changed (client thread), e.g. to
             wake the UI loop.
-        backoff: a :class:`~kropbot_remote.protocol.Backoff` (default 0.5 s doubling to 8 s).
+        backoff: a :class:`~kropbot_gateway.client_protocol.Backoff` (default 0.5 s doubling
+            to 8 s).
 
     """
 
@@ -196,9 +183,7 @@ class RemoteClient:
             self._update(state=CONNECTING if self._backoff.attempt == 0 else RECONNECTING,
                          retry_at=None)
             try:
-                async with connect(self.url, open_timeout=5, max_size=MAX_FRAME_BYTES,
-                                   max_queue=4, compression=None, close_timeout=1,
-                                   user_agent_header='kropbot-remote') as ws:
+                async with connect(self.url, **connect_options('kropbot-remote')) as ws:
                     self._update(state=CONNECTED, detail='')
                     await self._session(ws)
                 detail = 'closed'
@@ -206,7 +191,7 @@ class RemoteClient:
                 rcvd = exc.rcvd
                 detail = (f'closed by the gateway: {rcvd.code} {rcvd.reason}'.strip()
                           if rcvd else 'connection lost')
-            except (OSError, asyncio.TimeoutError, InvalidHandshake, InvalidURI) as exc:
+            except CONNECT_ERRORS as exc:
                 detail = f'cannot connect: {exc}' if str(exc) else 'cannot connect'
             if self._closing:
                 break

@@ -17,9 +17,10 @@ import threading
 import time
 
 from kropbot_gateway.auth import SecretsError, load_token
+from kropbot_gateway.client_protocol import check_url
 
 from kropbot_remote.app import App, overlay_lines
-from kropbot_remote.client import CONNECTED, RemoteClient, check_url
+from kropbot_remote.client import CONNECTED, RemoteClient
 from kropbot_remote.moderate import command_from_args, run_once
 from kropbot_remote.overlay import compose, decode_jpeg
 from kropbot_remote.protocol import MODES

@@ -15,18 +15,17 @@ import socket
 import time
 
 from kropbot_gateway.auth import auth_op
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
-from websockets.sync.client import connect
-
-from kropbot_remote.client import check_url
-from kropbot_remote.protocol import (
+from kropbot_gateway.client_protocol import (
+    CONNECT_ERRORS,
     ServerMessage,
-    auth_answer,
+    check_url,
     decode,
     encode,
-    moderation_answer,
-    moderation_op,
 )
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from kropbot_remote.protocol import auth_answer, moderation_answer, moderation_op
 
 TOKEN_RE = re.compile(r'^[0-9a-f]{8}$')
 OP_ID = 'moderation-cli'
@@ -75,7 +74,7 @@ def run_once(url, token, action, fields, timeout=10.0, out=print):
                 return 1
             ws.send(encode(moderation_op(OP_ID, action, **fields)))
             answer = _wait(ws, lambda m: m.id == OP_ID, deadline)
-    except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake, InvalidURI) as exc:
+    except (*CONNECT_ERRORS, ConnectionClosed) as exc:  # TimeoutError is an OSError
         out(f'remote: cannot reach {url}: {exc}')
         return 1
     if answer is None:

@@ -10,10 +10,10 @@ import json
 import os
 from pathlib import Path
 
+from kropbot_gateway.client_protocol import OPERATOR, Frame
 from kropbot_remote.app import App, overlay_lines
 from kropbot_remote.client import CONNECTED, RECONNECTING, Snapshot
 from kropbot_remote.gamepad import GamepadReader
-from kropbot_remote.protocol import OPERATOR, Frame
 from kropbot_remote.sources import load_recording
 from kropbot_remote.teleop import Arbiter, Limits, Twist
 import pytest

@@ -1,86 +1,28 @@
-"""The client's rosbridge messages, send policy, back-off and frame composition (pure)."""
+"""The client's own rosbridge messages, send policy and frame composition (pure).
 
-import base64
+The part shared with the pilot is tested in kropbot_gateway (test_client_protocol.py).
+"""
+
 import json
 from pathlib import Path
-import random
 import subprocess
 import sys
 import sysconfig
 
-import cbor2
 import cv2
-from hypothesis import given
-from hypothesis import strategies as st
+from kropbot_gateway.client_protocol import CROWD, OPERATOR, ServerMessage, decode
 from kropbot_remote.overlay import compose, decode_jpeg
 from kropbot_remote.protocol import (
-    CROWD,
     MODES,
-    OPERATOR,
-    Backoff,
-    Frame,
     SendPolicy,
-    ServerMessage,
-    Status,
     auth_answer,
-    command_op,
-    decode,
-    encode,
     moderation_answer,
     moderation_op,
     next_mode,
-    setup_ops,
 )
 from kropbot_remote.teleop import STOP_TWIST, Twist
 import numpy as np
 import pytest
-
-
-def test_setup_ops_per_role():
-    crowd = setup_ops(CROWD)
-    assert crowd[0]['compression'] == 'cbor' and crowd[0]['topic'] == 'camera/image_raw/compressed'
-    assert crowd[1]['topic'] == 'crowd/status'
-    assert crowd[2] == {'op': 'advertise', 'id': 'command', 'topic': 'crowd/vote',
-                        'type': 'geometry_msgs/msg/TwistStamped'}
-    assert setup_ops(OPERATOR)[2]['topic'] == 'teleop/cmd_vel'
-
-
-def test_command_ops():
-    vote = command_op(CROWD, 0.2, -0.5)
-    assert vote['topic'] == 'crowd/vote'
-    assert vote['msg']['twist']['linear']['x'] == 0.2
-    assert vote['msg']['twist']['angular']['z'] == -0.5
-    teleop = command_op(OPERATOR, 0.1, 0.3)
-    assert teleop == {'op': 'publish', 'topic': 'teleop/cmd_vel',
-                      'msg': {'linear': {'x': 0.1, 'y': 0.0, 'z': 0.0},
-                              'angular': {'x': 0.0, 'y': 0.0, 'z': 0.3}}}
-    for bad in (float('nan'), float('inf')):
-        with pytest.raises(ValueError):
-            command_op(CROWD, bad, 0.0)
-    assert json.loads(encode(teleop)) == teleop
-
-
-def test_decode_frames_status_and_errors():
-    header = {'stamp': {'sec': 10, 'nanosec': 500_000_000}, 'frame_id': 'camera_optical_frame'}
-    cbor = cbor2.dumps({'op': 'publish', 'topic': 'camera/image_raw/compressed',
-                        'msg': {'header': header, 'format': 'jpeg', 'data': b'\xff\xd8xx'}})
-    assert decode(cbor) == Frame(b'\xff\xd8xx', 10.5)
-    as_json = json.dumps({'op': 'publish', 'topic': '/camera/image_raw/compressed',
-                          'msg': {'header': header, 'data': base64.b64encode(b'ab').decode()}})
-    assert decode(as_json) == Frame(b'ab', 10.5)
-    status = json.dumps({'op': 'publish', 'topic': 'crowd/status',
-                         'msg': {'data': json.dumps({'voters': 2})}})
-    assert decode(status) == Status({'voters': 2})
-    assert decode('{"op":"status","level":"error","msg":"no"}') == ServerMessage('error', 'no')
-
-
-@given(st.one_of(st.binary(max_size=64), st.text(max_size=64),
-                 st.builds(json.dumps, st.dictionaries(st.sampled_from(
-                     ['op', 'topic', 'msg']), st.one_of(st.text(max_size=5), st.integers(),
-                                                        st.dictionaries(st.text(max_size=4),
-                                                                        st.integers()))))))
-def test_decode_never_raises(frame):
-    assert decode(frame) is None or isinstance(decode(frame), (Frame, Status, ServerMessage))
 
 
 def test_auth_answer_reads_the_gateways_status():
@@ -132,15 +74,6 @@ def test_send_policy_operator_is_faster():
     p = SendPolicy.for_role(OPERATOR)
     p.sent(STOP_TWIST, 0.0)
     assert p.due(STOP_TWIST, 0.1) and p.due(Twist(0.1, 0.0), 0.034)
-
-
-def test_backoff_doubles_to_the_cap_with_jitter_and_resets():
-    b = Backoff(first=0.5, cap=8.0, jitter=0.2, rng=random.Random(1))
-    delays = [b.next_delay() for _ in range(7)]
-    for delay, base in zip(delays, [0.5, 1, 2, 4, 8, 8, 8]):
-        assert 0.8 * base <= delay <= 1.2 * base
-    b.reset()
-    assert b.next_delay() <= 0.6
 
 
 def test_compose_scales_and_draws_overlay():

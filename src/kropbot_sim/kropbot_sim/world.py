@@ -168,6 +168,21 @@ class World:
         from kropbot_sim.geometry import Geometry
         return Geometry(self)
 
+    def placement_problem(self, x, y):
+        """Return why the robot cannot stand at ``(x, y)`` (m), or None if it can.
+
+        It cannot where its disc (``robot.radius``) overlaps a wall or box, or where its centre
+        is inside a pit: the rule for start poses and for a pose set at run time.
+        """
+        blocker = self.geometry.disc_blocker(x, y, self.robot.radius)
+        if blocker is not None:
+            return (f'the robot (radius {self.robot.radius:g} m) at ({x:g}, {y:g}) overlaps '
+                    f'{blocker}')
+        pit = self.geometry.pit_at(x, y)
+        if pit is not None:
+            return f'({x:g}, {y:g}) is inside pit {self.pits[pit].name!r}'
+        return None
+
 
 def empty_world(size=4.0):
     """Return a square arena of side ``size`` m centred on the origin, no boxes, no pit.
@@ -312,16 +327,10 @@ def parse_world(data, source=''):
 
 def _check_starts(world):
     """Every start pose must leave the robot's disc free of walls and boxes, out of the pits."""
-    geometry = world.geometry
     for i, start in enumerate(world.starts):
-        blocker = geometry.disc_blocker(start.x, start.y, world.robot.radius)
-        if blocker is not None:
-            raise WorldError(f'starts[{i}]: the robot (radius {world.robot.radius:g} m) at '
-                             f'({start.x:g}, {start.y:g}) overlaps {blocker}')
-        pit = geometry.pit_at(start.x, start.y)
-        if pit is not None:
-            raise WorldError(f'starts[{i}]: ({start.x:g}, {start.y:g}) is inside pit '
-                             f'{world.pits[pit].name!r}')
+        problem = world.placement_problem(start.x, start.y)
+        if problem is not None:
+            raise WorldError(f'starts[{i}]: {problem}')
 
 
 def _robot(raw):

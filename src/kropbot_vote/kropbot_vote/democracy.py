@@ -21,8 +21,9 @@ after a boundary first closes the window, so a vote is always counted in the win
 arrival time. If a whole window passes without any call, that window had no votes and the one
 after it executes ``stop``.
 
-Storage: preallocated numpy arrays with a voter -> slot dict (a vote is O(1); closing a window
-is one vectorised binning of the window's votes plus an O(1) reset).
+Storage: a :class:`~kropbot_vote.voters.VoterSlots` (preallocated numpy columns, voter -> slot;
+a vote is O(1); closing a window is one vectorised binning of the window's votes plus a reset
+of the slots, O(voters in the window)).
 """
 
 import math
@@ -31,7 +32,8 @@ from kropbot_common.directions import DIRECTIONS, HISTOGRAM_KEYS, STOP
 import numpy as np
 
 from kropbot_vote.bins import canonical_command, clamp_command, direction_bins
-from kropbot_vote.voters import withdrawn
+from kropbot_vote.checks import capacity, positive
+from kropbot_vote.voters import VoterSlots, withdrawn
 
 #: Index into the bin counts of each histogram key (histogram order differs from bin order).
 _HISTOGRAM_BINS = tuple(DIRECTIONS.index(key) for key in HISTOGRAM_KEYS)
@@ -75,22 +77,12 @@ class Democracy:
 
     def __init__(self, window, max_linear, max_angular, now, stop_threshold=0.2,
                  max_voters=10000):
-        for name, value in (('window', window), ('max_linear', max_linear),
-                            ('max_angular', max_angular)):
-            if not (math.isfinite(value) and value > 0.0):
-                raise ValueError(f'{name} must be finite and > 0, got {value}')
-        if int(max_voters) < 1:
-            raise ValueError(f'max_voters must be >= 1, got {max_voters}')
-        self.window = float(window)
-        self.max_linear = float(max_linear)
-        self.max_angular = float(max_angular)
+        self.window = positive('window', window)
+        self.max_linear = positive('max_linear', max_linear)
+        self.max_angular = positive('max_angular', max_angular)
         self.stop_threshold = float(stop_threshold)
-        self.max_voters = int(max_voters)
-        self._linear = np.zeros(self.max_voters)
-        self._angular = np.zeros(self.max_voters)
-        self._ids = [None] * self.max_voters
-        self._slot = {}
-        self._n = 0
+        self._slots = VoterSlots(capacity('max_voters', max_voters), linear=float, angular=float)
+        self._linear, self._angular = self._slots.columns['linear'], self._slots.columns['angular']
         self._start = float(now)
         self._executing = DIRECTIONS[STOP]
         self.decisions = 0
@@ -98,16 +90,12 @@ class Democracy:
 
     def __len__(self):
         """Return the number of voters counted in the current window."""
-        return self._n
+        return self._slots.n
 
     @property
-    def executing(self):
-        """Return the direction name being executed in the current window."""
-        return self._executing
-
-    def window_end(self):
-        """Return the end time (s) of the current window."""
-        return self._start + self.window
+    def max_voters(self):
+        """Distinct voters counted per window at most."""
+        return self._slots.capacity
 
     def _roll(self, now):
         """Close the current window if ``now`` (s) is past its end. O(votes in the window)."""
@@ -128,8 +116,7 @@ class Democracy:
         # passed too, it had no votes, and its (empty) tally decides the current window.
         self._executing = winner if skipped == 1 else DIRECTIONS[STOP]
         self.decisions += skipped
-        self._slot.clear()
-        self._n = 0
+        self._slots.clear()
 
     def add(self, voter_id, linear, angular, now):
         """Count ``voter_id``'s vote (m/s, rad/s) arriving at ``now`` (s). O(1) amortised.
@@ -141,15 +128,12 @@ class Democracy:
         clamped = clamp_command(linear, angular, self.max_linear, self.max_angular)
         if clamped is None:
             return False
-        slot = self._slot.get(voter_id)
+        slot = self._slots.slot.get(voter_id)
         if slot is None:
-            if self._n == self.max_voters:
+            slot = self._slots.add(voter_id)
+            if slot is None:
                 self.dropped += 1
                 return False
-            slot = self._n
-            self._n += 1
-            self._slot[voter_id] = slot
-            self._ids[slot] = voter_id
         self._linear[slot] = clamped[0]
         self._angular[slot] = clamped[1]
         return True
@@ -161,23 +145,14 @@ class Democracy:
         how many votes were removed.
         """
         self._roll(now)
-        ids = withdrawn(voter_id, self._slot)
+        ids = withdrawn(voter_id, self._slots.slot)
         for vid in ids:
-            slot = self._slot.pop(vid)
-            last = self._n - 1
-            if slot != last:
-                moved = self._ids[last]
-                self._ids[slot] = moved
-                self._slot[moved] = slot
-                self._linear[slot] = self._linear[last]
-                self._angular[slot] = self._angular[last]
-            self._ids[last] = None
-            self._n = last
+            self._slots.remove(vid)
         return len(ids)
 
     def _counts(self):
         """Return the current window's votes per bin (numpy array indexed like DIRECTIONS)."""
-        n = self._n
+        n = self._slots.n
         if n == 0:
             return np.zeros(len(DIRECTIONS), dtype=np.int64)
         bins = direction_bins(self._linear[:n], self._angular[:n], self.max_linear,
@@ -213,7 +188,7 @@ class Democracy:
             'window': self.window,
             'time_left': max(0.0, self._start + self.window - now),
             'tally': {key: int(counts[i]) for key, i in zip(HISTOGRAM_KEYS, _HISTOGRAM_BINS)},
-            'votes': self._n,
+            'votes': self._slots.n,
             'leading': plurality_winner(counts),
             'executing': self._executing,
         }

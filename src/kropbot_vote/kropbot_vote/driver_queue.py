@@ -33,6 +33,7 @@ from kropbot_common.freshness import is_fresh
 from kropbot_common.voter_token import voter_token
 
 from kropbot_vote.bins import clamp_command, direction_bins
+from kropbot_vote.checks import capacity, positive
 from kropbot_vote.voters import withdrawn
 
 #: Waiting voters listed by token in the status (the first ones in line); the others are
@@ -69,20 +70,13 @@ class DriverQueue:
 
     def __init__(self, turn_duration, idle_timeout, vote_timeout, max_linear, max_angular,
                  stop_threshold=0.2, max_voters=10000):
-        for name, value in (('turn_duration', turn_duration), ('idle_timeout', idle_timeout),
-                            ('vote_timeout', vote_timeout), ('max_linear', max_linear),
-                            ('max_angular', max_angular)):
-            if not (math.isfinite(value) and value > 0.0):
-                raise ValueError(f'{name} must be finite and > 0, got {value}')
-        if int(max_voters) < 1:
-            raise ValueError(f'max_voters must be >= 1, got {max_voters}')
-        self.turn_duration = float(turn_duration)
-        self.idle_timeout = float(idle_timeout)
-        self.vote_timeout = float(vote_timeout)
-        self.max_linear = float(max_linear)
-        self.max_angular = float(max_angular)
+        self.turn_duration = positive('turn_duration', turn_duration)
+        self.idle_timeout = positive('idle_timeout', idle_timeout)
+        self.vote_timeout = positive('vote_timeout', vote_timeout)
+        self.max_linear = positive('max_linear', max_linear)
+        self.max_angular = positive('max_angular', max_angular)
+        self.max_voters = capacity('max_voters', max_voters)
         self.stop_threshold = float(stop_threshold)
-        self.max_voters = int(max_voters)
         self._waiting = {}  # voter -> [token, linear, angular, arrival]; order = FIFO
         self._driver = None
         self._driver_token = None

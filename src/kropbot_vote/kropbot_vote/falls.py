@@ -11,7 +11,7 @@ Duck-typed: a status is anything with ``hardware_id`` and ``values`` (items with
 ``value``), e.g. ``diagnostic_msgs/msg/DiagnosticStatus``; nothing here imports ROS.
 """
 
-from kropbot_common.freshness import is_fresh
+from kropbot_common.freshness import FreshValue
 
 #: ``hardware_id`` of the driver's sim backend status.
 SIM_HARDWARE_ID = 'sim'
@@ -51,7 +51,7 @@ def falls_in(statuses):
     return None
 
 
-class FallsTracker:
+class FallsTracker(FreshValue):
     """The latest sim fall count and when it was heard (time injected, s).
 
     Args:
@@ -61,11 +61,7 @@ class FallsTracker:
     """
 
     def __init__(self, timeout=FALLS_TIMEOUT):
-        if not timeout > 0:
-            raise ValueError(f'timeout must be > 0, got {timeout!r}')
-        self.timeout = float(timeout)
-        self._count = None
-        self._heard = None
+        super().__init__(timeout)
 
     def update(self, statuses, now):
         """Take one ``diagnostics`` array's statuses received at ``now`` (s).
@@ -79,11 +75,9 @@ class FallsTracker:
         count = falls_in(statuses)
         if count is None:
             return False
-        self._count, self._heard = count, now
+        self.set(count, now)
         return True
 
     def value(self, now):
         """Return the fall count (int) if heard within ``timeout`` of ``now`` (s), else None."""
-        if self._count is None or not is_fresh(self._heard, now, self.timeout):
-            return None
-        return self._count
+        return self.get(now)

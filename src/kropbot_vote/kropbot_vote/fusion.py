@@ -16,13 +16,14 @@ lifetime and the 8 directions + stop histogram come from the original KropBot
 """
 
 from dataclasses import dataclass, field
-import math
 
 from kropbot_common.directions import DIRECTIONS, HISTOGRAM_KEYS, STOP
 from kropbot_common.freshness import is_fresh
 import numpy as np
 
 from kropbot_vote.bins import clamp_command, direction_bins
+from kropbot_vote.checks import capacity, non_negative, positive
+from kropbot_vote.voters import VoterSlots, withdrawn
 
 #: Fusion strategies accepted by :meth:`VoteBook.fuse` and the ``strategy`` parameter.
 STRATEGIES = ('mean', 'median', 'plurality')
@@ -89,8 +90,9 @@ class Fused:
 class VoteBook:
     """The live votes of a crowd, one per voter, in preallocated numpy arrays.
 
-    Storage: slots ``0 .. n-1`` of the arrays ``linear``, ``angular`` and ``arrival`` are in use
-    (dense: removing a slot moves the last one into it); a dict maps voter id -> slot. Votes are
+    Storage: a :class:`~kropbot_vote.voters.VoterSlots` with the columns ``linear``, ``angular``,
+    ``arrival`` and ``bot`` (slots ``0 .. n-1`` in use, dense: removing a slot moves the last one
+    into it; a dict maps voter id -> slot). Votes are
     clamped to the limits when added, so fusion works on clamped values only.
 
     Expiry: a vote that arrived at ``t`` is live while ``now - t < vote_timeout``; at exactly
@@ -123,26 +125,16 @@ class VoteBook:
     """
 
     def __init__(self, max_voters, vote_timeout, max_linear, max_angular, stop_threshold=0.2):
-        if int(max_voters) < 1:
-            raise ValueError(f'max_voters must be >= 1, got {max_voters}')
-        for name, value in (('vote_timeout', vote_timeout), ('max_linear', max_linear),
-                            ('max_angular', max_angular)):
-            if not (math.isfinite(value) and value > 0.0):
-                raise ValueError(f'{name} must be finite and > 0, got {value}')
-        if not (math.isfinite(stop_threshold) and stop_threshold >= 0.0):
-            raise ValueError(f'stop_threshold must be finite and >= 0, got {stop_threshold}')
-        self.max_voters = int(max_voters)
-        self.vote_timeout = float(vote_timeout)
-        self.max_linear = float(max_linear)
-        self.max_angular = float(max_angular)
-        self.stop_threshold = float(stop_threshold)
-        self._linear = np.zeros(self.max_voters)
-        self._angular = np.zeros(self.max_voters)
-        self._arrival = np.zeros(self.max_voters)
-        self._bot = np.zeros(self.max_voters, dtype=bool)
-        self._ids = [None] * self.max_voters
-        self._slot = {}
-        self._n = 0
+        max_voters = capacity('max_voters', max_voters)
+        self.vote_timeout = positive('vote_timeout', vote_timeout)
+        self.max_linear = positive('max_linear', max_linear)
+        self.max_angular = positive('max_angular', max_angular)
+        self.stop_threshold = non_negative('stop_threshold', stop_threshold)
+        self._slots = VoterSlots(max_voters, linear=float, angular=float, arrival=float,
+                                 bot=bool)
+        columns = self._slots.columns
+        self._linear, self._angular = columns['linear'], columns['angular']
+        self._arrival, self._bot = columns['arrival'], columns['bot']
         self.accepted = 0
         self.rejected = dict.fromkeys(REJECTIONS, 0)
         self.clamped = 0
@@ -150,7 +142,12 @@ class VoteBook:
 
     def __len__(self):
         """Return the number of stored votes, expired ones not yet purged included."""
-        return self._n
+        return self._slots.n
+
+    @property
+    def max_voters(self):
+        """Capacity: live voters kept at most."""
+        return self._slots.capacity
 
     def add(self, voter_id, linear, angular, now):
         """Store ``voter_id``'s vote, replacing any older vote of the same voter. O(1).
@@ -174,17 +171,16 @@ class VoteBook:
         if clamped is None:
             self.rejected[NON_FINITE] += 1
             return NON_FINITE
-        slot = self._slot.get(voter_id)
+        slots = self._slots
+        slot = slots.slot.get(voter_id)
         if slot is None:
-            if self._n == self.max_voters:
+            slot = slots.add(voter_id)
+            if slot is None:  # full: make room from the expired votes, if any
                 self.purge(now)
-                if self._n == self.max_voters:
-                    self.rejected[OVER_CAPACITY] += 1
-                    return OVER_CAPACITY
-            slot = self._n
-            self._n += 1
-            self._slot[voter_id] = slot
-            self._ids[slot] = voter_id
+                slot = slots.add(voter_id)
+            if slot is None:
+                self.rejected[OVER_CAPACITY] += 1
+                return OVER_CAPACITY
             self._bot[slot] = is_bot(voter_id)
         self._linear[slot], self._angular[slot], was_clamped = clamped
         self._arrival[slot] = now
@@ -197,30 +193,15 @@ class VoteBook:
 
         Cost is O(number removed) plus one vectorised scan, so each vote is paid for once.
         """
-        n = self._n
-        expired = np.flatnonzero(~is_fresh(self._arrival[:n], now, self.vote_timeout))
+        slots = self._slots
+        expired = np.flatnonzero(~is_fresh(self._arrival[:slots.n], now, self.vote_timeout))
         for slot in expired[::-1].tolist():  # descending: the moved last slot is always live
-            self._remove(slot)
+            slots.remove(slots.ids[slot])
         return expired.size
-
-    def _remove(self, slot):
-        """Free ``slot``, moving the last used slot into it (keeps slots dense). O(1)."""
-        last = self._n - 1
-        del self._slot[self._ids[slot]]
-        if slot != last:
-            moved = self._ids[last]
-            self._ids[slot] = moved
-            self._slot[moved] = slot
-            self._linear[slot] = self._linear[last]
-            self._angular[slot] = self._angular[last]
-            self._arrival[slot] = self._arrival[last]
-            self._bot[slot] = self._bot[last]
-        self._ids[last] = None
-        self._n = last
 
     def live(self, now):
         """Return ``(linear, angular)`` arrays (copies) of the votes live at ``now`` (s)."""
-        n = self._n
+        n = self._slots.n
         mask = is_fresh(self._arrival[:n], now, self.vote_timeout)
         return self._linear[:n][mask], self._angular[:n][mask]
 
@@ -256,7 +237,7 @@ class VoteBook:
         """
         if strategy not in STRATEGIES:
             raise ValueError(f'unknown strategy {strategy!r}, expected one of {STRATEGIES}')
-        n = self._n
+        n = self._slots.n
         mask = is_fresh(self._arrival[:n], now, self.vote_timeout)
         v, w = self._linear[:n][mask], self._angular[:n][mask]
         result = Fused(voters=int(v.size), bots=int(np.count_nonzero(self._bot[:n][mask])))
@@ -292,13 +273,9 @@ class VoteBook:
         pattern. Used for a withdrawal vote (:mod:`kropbot_common.withdrawal`): the sender
         is gone. A withdrawal is not a vote: it counts in no histogram bin.
         """
-        if voter_id.endswith('/*'):
-            prefix = voter_id[:-1]
-            ids = [v for v in self._ids[:self._n] if v.startswith(prefix)]
-        else:
-            ids = [voter_id] if voter_id in self._slot else []
+        ids = withdrawn(voter_id, self._slots.slot)
         for vid in ids:
-            self._remove(self._slot[vid])
+            self._slots.remove(vid)
         self.withdrawn += len(ids)
         return len(ids)
 
@@ -308,9 +285,6 @@ class VoteBook:
         Used when a sender of votes is gone and the node cannot tell which votes it sent
         (:mod:`kropbot_common.liveliness`). Like :meth:`withdraw`, it counts in no histogram bin.
         """
-        n = self._n
-        self._slot.clear()
-        self._ids[:n] = [None] * n
-        self._n = 0
+        n = self._slots.clear()
         self.withdrawn += n
         return n

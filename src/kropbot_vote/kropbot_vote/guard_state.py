@@ -9,7 +9,7 @@ reading: forward refused), ``obstacle`` (an obstacle ahead: forward slowed or st
 is none of these (never passed on to the crowd).
 """
 
-from kropbot_common.freshness import is_fresh
+from kropbot_common.freshness import FreshValue
 
 #: ``guard/state`` values reported in ``crowd/status`` (``clear`` is reported as null).
 GUARD_STATES = ('cliff', 'stale', 'obstacle')
@@ -26,7 +26,7 @@ def parse_guard_state(text):
     return text if text in GUARD_STATES else None
 
 
-class GuardTracker:
+class GuardTracker(FreshValue):
     """The newest guard state and when it was heard (time injected, s).
 
     Args:
@@ -35,18 +35,12 @@ class GuardTracker:
     """
 
     def __init__(self, timeout=GUARD_TIMEOUT):
-        if not timeout > 0:
-            raise ValueError(f'timeout must be > 0, got {timeout!r}')
-        self.timeout = float(timeout)
-        self._state = None
-        self._heard = None
+        super().__init__(timeout)
 
     def update(self, text, now):
         """Take one ``guard/state`` text received at ``now`` (s)."""
-        self._state, self._heard = parse_guard_state(text), now
+        self.set(parse_guard_state(text), now)
 
     def value(self, now):
         """Return the state (one of :data:`GUARD_STATES`) if heard within ``timeout``, or None."""
-        if not is_fresh(self._heard, now, self.timeout):
-            return None
-        return self._state
+        return self.get(now)

@@ -29,6 +29,7 @@ import math
 
 from kropbot_common.freshness import is_fresh
 
+from kropbot_vote.checks import capacity, non_negative, positive
 from kropbot_vote.voters import withdrawn
 
 #: Modes the crowd can vote for, in meter order (left to right).
@@ -102,16 +103,10 @@ class ModeSwitch:
     def __init__(self, threshold, cooldown, vote_timeout, now, max_voters=10000):
         if not (math.isfinite(threshold) and 0.5 < threshold <= 1.0):
             raise ValueError(f'threshold must be in (0.5, 1], got {threshold}')
-        if not (math.isfinite(cooldown) and cooldown >= 0.0):
-            raise ValueError(f'cooldown must be finite and >= 0, got {cooldown}')
-        if not (math.isfinite(vote_timeout) and vote_timeout > 0.0):
-            raise ValueError(f'vote_timeout must be finite and > 0, got {vote_timeout}')
-        if int(max_voters) < 1:
-            raise ValueError(f'max_voters must be >= 1, got {max_voters}')
         self.threshold = float(threshold)
-        self.cooldown = float(cooldown)
-        self.vote_timeout = float(vote_timeout)
-        self.max_voters = int(max_voters)
+        self.cooldown = non_negative('cooldown', cooldown)
+        self.vote_timeout = positive('vote_timeout', vote_timeout)
+        self.max_voters = capacity('max_voters', max_voters)
         self.last_switch = float(now)
         self._votes = {}  # voter -> (mode, arrival); order = arrival order
         self._counts = dict.fromkeys(SWITCH_MODES, 0)

@@ -31,9 +31,9 @@ top of whatever the controller returns (also while the crowd is paused).
 """
 
 from dataclasses import dataclass
-import math
 
 from kropbot_vote.anarchy import Anarchy
+from kropbot_vote.checks import positive
 from kropbot_vote.democracy import Democracy
 from kropbot_vote.driver_queue import DriverQueue
 from kropbot_vote.fusion import ACCEPTED, STRATEGIES, Fused
@@ -68,12 +68,6 @@ class ModeCommand:
     fused: Fused | None = None
     switched_to: str | None = None
     paused: bool = False
-
-
-def _positive(name, value):
-    if not (math.isfinite(value) and value > 0.0):
-        raise ValueError(f'{name} must be finite and > 0, got {value}')
-    return float(value)
 
 
 class ModeController:
@@ -118,9 +112,9 @@ class ModeController:
             raise ValueError(f'unknown strategy {strategy!r}, expected one of {STRATEGIES}')
         self.book = book
         self.strategy = strategy
-        self.democracy_window = _positive('democracy_window', democracy_window)
-        self.turn_duration = _positive('turn_duration', turn_duration)
-        self.turn_idle_timeout = _positive('turn_idle_timeout', turn_idle_timeout)
+        self.democracy_window = positive('democracy_window', democracy_window)
+        self.turn_duration = positive('turn_duration', turn_duration)
+        self.turn_idle_timeout = positive('turn_idle_timeout', turn_idle_timeout)
         self.crowd_switch = bool(crowd_switch)
         self.switch = ModeSwitch(switch_threshold, switch_cooldown, mode_vote_timeout, now,
                                  book.max_voters)
@@ -269,15 +263,15 @@ class ModeController:
                 if isinstance(core, (Democracy, DriverQueue)):
                     core.stop_threshold = value
             elif name == 'democracy_window':
-                self.democracy_window = _positive(name, value)
+                self.democracy_window = positive(name, value)
                 if isinstance(core, Democracy):
                     core.window = self.democracy_window
             elif name == 'turn_duration':
-                self.turn_duration = _positive(name, value)
+                self.turn_duration = positive(name, value)
                 if isinstance(core, DriverQueue):
                     core.turn_duration = self.turn_duration
             elif name == 'turn_idle_timeout':
-                self.turn_idle_timeout = _positive(name, value)
+                self.turn_idle_timeout = positive(name, value)
                 if isinstance(core, DriverQueue):
                     core.idle_timeout = self.turn_idle_timeout
             elif name == 'crowd_switch':
@@ -289,7 +283,7 @@ class ModeController:
             elif name == 'switch_cooldown':
                 self.switch.cooldown = float(value)
             elif name == 'mode_vote_timeout':
-                self.switch.vote_timeout = _positive(name, value)
+                self.switch.vote_timeout = positive(name, value)
 
     # --- output ---------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from kropbot_vote.fusion import (
 )
 from kropbot_vote.status import status_dict
 from kropbot_vote.teleop import TeleopOverride
+from kropbot_vote.voters import VoterSlots
 import numpy as np
 import pytest
 
@@ -398,3 +399,32 @@ def test_status_dict_has_contract_keys():
     status = status_dict(b.fuse(0.0), strategy='mean', operator=False, command=(0.0, 0.0),
                          book=b, stamp=13.0, senders_lost=1)
     assert (status['voters'], status['withdrawn'], status['senders_lost']) == (0, 1, 1)
+
+
+def test_voter_slots_stay_dense_and_move_the_last_slot_into_a_freed_one():
+    slots = VoterSlots(3, value=float, flag=bool)
+    for i, vid in enumerate(('a', 'b', 'c')):
+        slot = slots.add(vid)
+        slots.columns['value'][slot], slots.columns['flag'][slot] = 10.0 + i, vid == 'c'
+    assert slots.add('d') is None and len(slots) == 3  # full
+    slots.remove('a')  # 'c' moves into slot 0, with its columns
+    assert slots.ids == ['c', 'b', None] and slots.slot == {'b': 1, 'c': 0}
+    assert list(slots.columns['value'][:slots.n]) == [12.0, 11.0]
+    assert list(slots.columns['flag'][:slots.n]) == [True, False]
+    slots.remove('b')  # the last slot: nothing moves
+    assert slots.ids == ['c', None, None] and slots.n == 1
+    assert slots.add('d') == 1 and slots.clear() == 2
+    assert (slots.n, slots.slot, slots.ids) == (0, {}, [None, None, None])
+
+
+@pytest.mark.parametrize(('kwargs', 'says'), [
+    ({'max_voters': 0}, 'max_voters must be >= 1'),
+    ({'vote_timeout': 0.0}, 'vote_timeout must be finite and > 0'),
+    ({'max_linear': math.inf}, 'max_linear must be finite and > 0'),
+    ({'stop_threshold': -0.1}, 'stop_threshold must be finite and >= 0'),
+])
+def test_bad_book_arguments_are_refused_by_name(kwargs, says):
+    args = {'max_voters': 10, 'vote_timeout': TIMEOUT, 'max_linear': MAX_V,
+            'max_angular': MAX_W, **kwargs}
+    with pytest.raises(ValueError, match=says):
+        VoteBook(**args)

@@ -10,9 +10,9 @@ from kropbot_common.params import (
     check_values,
     readme_table_errors,
 )
+from kropbot_testing.ros_harness import node_factory
 from kropbot_vote.params import PARAMETERS
 import pytest
-import rclpy
 from rclpy.parameter import Parameter
 
 README = Path(__file__).resolve().parents[1] / 'README.md'
@@ -57,20 +57,8 @@ def vote_node():
     """A real VoteNode in its own rclpy context (not spun: parameters only)."""
     from kropbot_vote.vote_node import VoteNode
 
-    context = rclpy.context.Context()
-    rclpy.init(context=context)
-    nodes = []
-
-    def make(**overrides):
-        node = VoteNode(context=context, parameter_overrides=[
-            Parameter(k, value=v) for k, v in overrides.items()])
-        nodes.append(node)
-        return node
-
-    yield make
-    for node in nodes:
-        node.destroy_node()
-    rclpy.try_shutdown(context=context)
+    with node_factory(VoteNode) as make:
+        yield make
 
 
 def test_writable_parameters_are_applied_and_read_only_ones_refused(vote_node):
