@@ -1,6 +1,6 @@
 import math
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from kropbot_sim.geometry import FACE_X, FACE_Y
 from kropbot_sim.world import parse_world
@@ -54,12 +54,17 @@ def test_rays_to_walls_and_boxes():
 
 @settings(max_examples=60, deadline=None)
 @given(st.floats(-1.9, 1.9), st.floats(-0.9, 0.9), st.floats(-math.pi, math.pi))
+@example(0.0, 0.1, 0.0)  # grazes box a's top edge
 def test_ray_distance_matches_marching(x, y, angle):
-    """The slab test agrees with marching along the ray until the clearance turns negative."""
+    """The slab test agrees with marching along the ray until it touches a box or a wall.
+
+    Boxes are closed (the slab test counts a ray grazing an edge as a hit, e.g. y = 0.1 along
+    box a's top side), so touching (clearance <= 0) ends the march too.
+    """
     if G.disc_clearance(x, y) <= 0.01:
         return
     d = G.ray_distance((x, y), [angle])[0]
     steps = np.arange(0.0, 5.0, 0.002)
     xs, ys = x + steps * math.cos(angle), y + steps * math.sin(angle)
-    first = steps[np.argmax(G.disc_clearance(xs, ys) < 0)]
+    first = steps[np.argmax(G.disc_clearance(xs, ys) <= 0)]
     assert d == pytest.approx(first, abs=0.004)
