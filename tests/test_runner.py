@@ -384,7 +384,8 @@ def test_closing_the_terminal_or_killing_the_runner_leaves_nothing(runs, tmp_pat
     run.wait()
     assert_nothing_left(run)
     # 2. the next run starts on the same port; SIGKILL of the runner: its nodes still stop
-    #    cleanly (supervisord gets SIGTERM from the kernel) and the driver releases the motors
+    #    cleanly (the kernel kills supervisord, each node gets its parent-death SIGTERM) and the
+    #    driver releases the motors
     run = Run(tmp_path, port, KROPBOT_EXTRA_PARAMS=str(overlay))
     runs.append(run)
     wait_for(lambda: len(run.node_pids()) == 6 and run.page_up(), 40, period=0.2,

@@ -14,9 +14,11 @@ exists. It
    starts supervisord, itself with a parent-death signal (:mod:`kropbot_bringup.pdeathsig`);
 4. on SIGINT, SIGTERM, SIGHUP or a hang-up of its terminal, sends SIGTERM to supervisord, which
    stops every node with SIGTERM (the driver's last motor write is a release) and exits; the
-   runner then exits with status 0. If the runner itself is killed (even SIGKILL), supervisord
-   gets SIGTERM from the kernel and stops the nodes; if supervisord is killed, every node gets
-   SIGTERM the same way. No node outlives the runner.
+   runner then exits with status 0. If the runner itself is killed (even SIGKILL), the kernel
+   kills supervisord (SIGKILL: an orderly supervisord shutdown is not possible then, its
+   output pipe has no reader any more), and every node gets SIGTERM from its own parent-death
+   signal and stops as on Ctrl-C (the driver releases the motors); the same when supervisord
+   alone is killed. No node outlives the runner.
 
 Environment (all optional): ``KROPBOT_SIM=0`` (real hardware), ``KROPBOT_PARAMS`` (parameter
 file), ``KROPBOT_EXTRA_PARAMS`` (more parameter files, space-separated, loaded last),
@@ -286,7 +288,10 @@ def start_supervisor(env, run_dir):
     # run directory: bans survive a node's respawn, not the run (the robot's ros2 launch keeps
     # them in ~/.local/state); set the gateway's ban_file to keep them across runs
     env = {**env, 'XDG_STATE_HOME': str(run_dir)}
-    cmd = [python, '-m', 'kropbot_bringup.pdeathsig', '--signal', 'TERM',
+    # SIGKILL, not SIGTERM: once the runner is gone nothing reads supervisord's output, and a
+    # supervisord shutting down on a broken pipe may hang or die half-way; killed at once, it
+    # hands every node its own parent-death SIGTERM (a clean, deterministic shutdown).
+    cmd = [python, '-m', 'kropbot_bringup.pdeathsig', '--signal', 'KILL',
            '--expect-parent', str(os.getpid()), '--export-pid', 'KROPBOT_SUPERVISOR_PID', '--',
            supervisord, '-c', str(conf)]
     return subprocess.Popen(cmd, env=env, cwd=ROOT, stdin=subprocess.DEVNULL,
