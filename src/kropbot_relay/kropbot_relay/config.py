@@ -16,6 +16,7 @@ PARAMETERS = (
           'this long is down: its voters are withdrawn', 's', 0.05, 10.0),
     Param('max_delay', 0.25, 'a vote batch delayed more than this beyond the smallest delay '
           'seen from its gateway is dropped (stale)', 's', 0.01, 10.0),
-    Param('withdraw', True, 'publish withdrawal votes (all-NaN twist) when voters leave; false '
+    Param('withdraw', True, 'publish withdrawals (crowd/vote_batch withdraw list) when voters '
+          'leave; false '
           "= rely on the vote node's vote_timeout only"),
 )

@@ -5,14 +5,17 @@ mode, to a router (so it works behind NAT, no port forwarding), and
 
 - puts each ``camera/image_raw/compressed`` frame once on ``kropbot/<robot>/camera`` (the JPEG
   bytes as they are) and each ``crowd/status`` on ``kropbot/<robot>/status``;
-- receives every gateway's vote batches (``kropbot/<robot>/votes/*``) and publishes each vote
-  on ``crowd/vote`` as a ``TwistStamped`` with ``header.frame_id`` = ``<gateway>/<connection>``,
-  so the vote node fuses relayed and local voters together, unchanged;
-- withdraws a gateway's voters (:mod:`kropbot_common.withdrawal`) when its liveliness token
-  goes away or it falls silent, and every relayed voter when the link to the router is lost;
+- receives every gateway's vote batches (``kropbot/<robot>/votes/*``) and publishes each one
+  as one ``std_msgs/String`` on ``crowd/vote_batch`` (:mod:`kropbot_common.vote_batch`), voter
+  ids ``<gateway>/<connection>``: the vote node handles each entry as a vote on ``crowd/vote``,
+  so it fuses relayed and local voters together, at one DDS message per batch instead of one
+  per vote (``bench/relay_scaling.py``);
+- withdraws a gateway's voters (``<gateway>/*``, :mod:`kropbot_common.withdrawal`) when its
+  liveliness token goes away or it falls silent, and every relayed voter when the link to the
+  router is lost (the batch's ``withdraw`` list);
 - declares the robot's liveliness token ``kropbot/<robot>/alive/robot``.
 
-Threads: the Zenoh callbacks publish on ``crowd/vote`` directly (rclpy publishers are
+Threads: the Zenoh callbacks publish on ``crowd/vote_batch`` directly (rclpy publishers are
 thread-safe, as in the gateway node); a lock guards the book, which the executor's timer also
 reads. Key space and payloads: :mod:`kropbot_gateway.keys`, :mod:`kropbot_gateway.relay_wire`.
 """
@@ -20,24 +23,23 @@ reads. Key space and payloads: :mod:`kropbot_gateway.keys`, :mod:`kropbot_gatewa
 import threading
 import time
 
-from geometry_msgs.msg import TwistStamped
 from kropbot_common.errors import StartupError
 from kropbot_common.ros import declare_parameters, run_node
 from kropbot_common.ros_liveliness import declare_sender
 from kropbot_common.ros_qos import best_effort_qos, reliable_qos
-from kropbot_common.withdrawal import withdrawal_twist
 from kropbot_gateway.keys import KeySpace
 from kropbot_gateway.relay_wire import WireError, decode_batch, encode_frame_fields
 from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage
 from std_msgs.msg import String
 
+from kropbot_common import vote_batch
 from kropbot_gateway import relay_auth, relay_config
 from kropbot_relay.config import PARAMETERS
 from kropbot_relay.link import APPLIED, RelayBook
 
-# Votes arrive in batches: a deep history so a burst is not overwritten before it is sent.
-VOTE_QOS = reliable_qos(1000)
+# One message per Zenoh batch: a deep history so a burst is not overwritten before it is sent.
+VOTE_BATCH_QOS = reliable_qos(100)
 STATUS_QOS = reliable_qos(10)
 IMAGE_QOS = best_effort_qos(1)
 EXPIRE_PERIOD = 0.05  # s between checks for silent gateways
@@ -74,7 +76,7 @@ class RelayLinkNode(Node):
         self._withdraw = values['withdraw']
         self.stats = {'frames': 0, 'statuses': 0, 'batches': 0, 'votes': 0, 'withdrawals': 0,
                       'bad_batches': 0, 'late': 0, 'duplicate': 0}
-        self._vote_pub = self.create_publisher(TwistStamped, 'crowd/vote', VOTE_QOS)
+        self._vote_pub = self.create_publisher(String, 'crowd/vote_batch', VOTE_BATCH_QOS)
         # if this node dies, the vote node drops the votes within its liveliness lease
         self._presence = declare_sender(self, self._vote_pub.topic_name)
         self.create_subscription(CompressedImage, 'camera/image_raw/compressed', self._on_frame,
@@ -166,25 +168,15 @@ class RelayLinkNode(Node):
     # --- ROS side -------------------------------------------------------------------------
 
     def _publish(self, withdrawals, votes):
-        """Publish withdrawals, then votes, on ``crowd/vote`` (caller holds the lock)."""
-        msg = TwistStamped()
-        msg.header.stamp = self.get_clock().now().to_msg()
-        if withdrawals and self._withdraw:
-            (lx, ly, lz), (ax, ay, az) = withdrawal_twist()
-            tw = msg.twist
-            tw.linear.x, tw.linear.y, tw.linear.z = lx, ly, lz
-            tw.angular.x, tw.angular.y, tw.angular.z = ax, ay, az
-            for voter in withdrawals:
-                msg.header.frame_id = voter
-                self._vote_pub.publish(msg)
-            self.stats['withdrawals'] += len(withdrawals)
-            msg = TwistStamped()
-            msg.header.stamp = self.get_clock().now().to_msg()
-        for voter, linear, angular in votes:
-            msg.header.frame_id = voter
-            msg.twist.linear.x = linear
-            msg.twist.angular.z = angular
-            self._vote_pub.publish(msg)
+        """Publish withdrawals and votes as one ``crowd/vote_batch`` (caller holds the lock).
+
+        Withdrawals only if the ``withdraw`` parameter is on; nothing when both are empty.
+        """
+        withdrawals = withdrawals if self._withdraw else ()
+        if not (withdrawals or votes):
+            return
+        self._vote_pub.publish(String(data=vote_batch.encode(votes, withdrawals)))
+        self.stats['withdrawals'] += len(withdrawals)
         self.stats['votes'] += len(votes)
 
     def _on_timer(self):

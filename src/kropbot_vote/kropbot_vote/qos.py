@@ -14,6 +14,8 @@ from kropbot_common.ros_qos import reliable_qos
 #: ``crowd/vote`` subscription: depth 100 absorbs a burst of crowd votes arriving between two
 #: executor wake-ups (each voter's newest vote replaces its older one anyway).
 VOTE_QOS = reliable_qos(100)
+#: ``crowd/vote_batch`` subscription (many votes per message, from relaying senders).
+VOTE_BATCH_QOS = reliable_qos(100)
 #: ``crowd/mode_vote`` subscription (JSON mode votes: rare, each voter's newest one counts).
 MODE_VOTE_QOS = reliable_qos(100)
 #: ``teleop/cmd_vel`` subscription: the operator's stream; only the newest command matters.

@@ -11,6 +11,8 @@ and ``status_rate`` for ``crowd/status``. Votes end with their sender: a withdra
 ``crowd/vote`` / ``teleop/cmd_vel`` (QoS liveliness on its presence topic,
 :mod:`kropbot_common.liveliness`) ends every vote / the operator override; either way the next
 tick also publishes ``crowd/status``, so ``voters`` follows within one control period.
+``crowd/vote_batch`` (:mod:`kropbot_common.vote_batch`) carries many votes and withdrawals in
+one message for relaying senders (``relay_link``); each entry counts as on ``crowd/vote``.
 
 Crowd modes (:mod:`kropbot_vote.modes`): every vote, withdrawal and sender loss goes through
 the :class:`~kropbot_vote.modes.ModeController`, whose ``tick`` gives the crowd's command in
@@ -38,6 +40,7 @@ from rclpy.node import Node
 from std_msgs.msg import String
 from std_srvs.srv import SetBool
 
+from kropbot_common import vote_batch
 from kropbot_vote.falls import FallsTracker
 from kropbot_vote.fusion import ACCEPTED, VoteBook
 from kropbot_vote.guard_state import GuardTracker
@@ -53,6 +56,7 @@ from kropbot_vote.qos import (
     MODE_VOTE_QOS,
     STATUS_QOS,
     TELEOP_QOS,
+    VOTE_BATCH_QOS,
     VOTE_QOS,
 )
 from kropbot_vote.schedule import PublishScheduler
@@ -64,6 +68,7 @@ class VoteNode(Node):
     """The ``vote`` node.
 
     Subscribes ``crowd/vote`` (geometry_msgs/TwistStamped, ``header.frame_id`` = voter id),
+    ``crowd/vote_batch`` (std_msgs/String, :mod:`kropbot_common.vote_batch`),
     ``crowd/mode_vote`` (std_msgs/String, JSON ``{"voter", "mode"}``), ``teleop/cmd_vel``
     (geometry_msgs/Twist), ``diagnostics`` (diagnostic_msgs/DiagnosticArray, for the sim's fall
     count) and ``guard/state`` (std_msgs/String, the cliff guard's state); serves
@@ -104,17 +109,21 @@ class VoteNode(Node):
         self._status_due = False  # voters left: publish crowd/status with the next cmd_vel
         self._senders_lost = 0
         self._mode_votes_malformed = 0
+        self._batches_malformed = 0
         lease = values['liveliness_lease']
         self.add_on_set_parameters_callback(set_parameters_callback(PARAMETERS, self._apply))
 
         self._cmd_pub = self.create_publisher(Twist, 'cmd_vel', CMD_VEL_QOS)
         self._status_pub = self.create_publisher(String, 'crowd/status', STATUS_QOS)
         votes = self.create_subscription(TwistStamped, 'crowd/vote', self._on_vote, VOTE_QOS)
+        batches = self.create_subscription(String, 'crowd/vote_batch', self._on_vote_batch,
+                                           VOTE_BATCH_QOS)
         teleop = self.create_subscription(Twist, 'teleop/cmd_vel', self._on_teleop, TELEOP_QOS)
         self.create_subscription(String, 'crowd/mode_vote', self._on_mode_vote, MODE_VOTE_QOS)
         self.create_service(SetBool, 'crowd/pause', self._on_pause)
         if lease > 0.0:  # the senders' presence topics (crowd/vote/alive, teleop/cmd_vel/alive)
             watch_senders(self, votes.topic_name, lease, self._on_vote_sender_lost)
+            watch_senders(self, batches.topic_name, lease, self._on_vote_sender_lost)
             watch_senders(self, teleop.topic_name, lease, self._on_teleop_sender_lost)
         self.create_subscription(DiagnosticArray, 'diagnostics',
                                  lambda msg: self._falls.update(msg.status, self._now()),
@@ -160,6 +169,36 @@ class VoteNode(Node):
             # call even when it suppresses, which a flood of bad votes would pay per vote.
             self._reject_log(reason, f'rejected vote from {voter[:64]!r}: {reason} '
                                      f'(totals {self._book.rejected})', now)
+
+    def _on_vote_batch(self, msg):
+        """Take a ``crowd/vote_batch`` (:mod:`kropbot_common.vote_batch`): withdrawals, then votes.
+
+        Each entry is handled as the same withdrawal or vote on ``crowd/vote`` would be; a
+        malformed batch is refused whole (logged, counted, nothing changes).
+        """
+        now = self._now()
+        try:
+            votes, withdrawals = vote_batch.decode(msg.data)
+        except ValueError as exc:
+            self._batches_malformed += 1
+            self._reject_log('vote_batch_malformed', f'rejected vote batch: {exc} '
+                             f'({self._batches_malformed} malformed so far)', now)
+            return
+        for voter in withdrawals:
+            self._controller.withdraw(voter, now)
+        if withdrawals:
+            self._status_due = True
+            self._sched.dirty = True
+        accepted = False
+        for voter, linear, angular in votes:
+            reason = self._controller.add_vote(voter, linear, angular, now)
+            if reason == ACCEPTED:
+                accepted = True
+            else:
+                self._reject_log(reason, f'rejected vote from {voter[:64]!r}: {reason} '
+                                         f'(totals {self._book.rejected})', now)
+        if accepted and self._sched.on_input(now):  # else the next tick evaluates
+            self._evaluate(now)
 
     def _on_mode_vote(self, msg):
         """Take one crowd mode vote (``crowd/mode_vote``: JSON ``{"voter", "mode"}``)."""

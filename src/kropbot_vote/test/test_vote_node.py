@@ -355,3 +355,33 @@ def test_modes_mode_votes_and_pause_over_dds(start_node, ros, wait_for):
             not s['paused'] and s['queue']['driver'] is not None and crowd.cmd() == (0.0, MAX_W)
 
     wait_for(queue_driver, 10, period=0.1, message='queue mode: the first voter drives')
+
+
+def test_vote_batches_count_as_votes_withdraw_and_refuse_malformed(start_node, ros, wait_for):
+    """crowd/vote_batch (kropbot_common.vote_batch): each entry as on crowd/vote, one message."""
+    from kropbot_common import vote_batch
+
+    node = start_vote(start_node)
+    crowd = Crowd(ros)
+    batches = ros.node.create_publisher(String, 'crowd/vote_batch', qos(100))
+
+    def batch(votes=(), withdrawals=()):
+        batches.publish(String(data=vote_batch.encode(votes, withdrawals)))
+
+    def mixed():  # two relayed voters in one message, a local one on crowd/vote, one clamped
+        batch([('gw1/a', MAX_V, 0.0), ('gw1/b', 5.0, 0.0)])
+        crowd.vote('local', 0.0)
+        s, c = crowd.status(), crowd.cmd()
+        return s and c and s['voters'] == 3 and c == (pytest.approx(2 * MAX_V / 3), 0.0)
+
+    wait_for(mixed, 15, period=0.1, message='batch voters fused with the local voter')
+    assert crowd.status()['clamped'] >= 1
+    # refused whole: a non-finite number, a wrong type (gw1/d would otherwise count)
+    batch([('gw1/d', -MAX_V, 0.0), ('gw1/c', math.nan, 0.0)])
+    batch([('gw1/d', -MAX_V, 0.0), ('gw1/e', 'x', 0.0)])
+    batch([('gw1/b', 0.0, MAX_W)], withdrawals=['gw1/*'])  # withdraw gw1, then b votes again
+    wait_for(lambda: crowd.status()['voters'] == 2 and crowd.cmd()
+             == (0.0, pytest.approx(MAX_W / 2)), 10, period=0.1,
+             message='gw1/* withdrawn, gw1/b voting again, gw1/d never counted')
+    assert 'rejected vote batch' in node.log()
+    assert node.alive() and 'Traceback' not in node.log()
