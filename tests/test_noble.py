@@ -30,6 +30,7 @@ CORE_PACKAGES = ('kropbot_common', 'kropbot_camera', 'kropbot_vote', 'kropbot_ga
 NOBLE_TESTS = (
     'src/kropbot_common/test/test_directions.py',
     'src/kropbot_common/test/test_params.py',
+    'src/kropbot_common/test/test_vote_batch.py',
     'src/kropbot_common/test/test_voter_token.py',
     'src/kropbot_camera/test/test_capture.py',
     'src/kropbot_camera/test/test_config.py',

@@ -202,6 +202,26 @@ def test_any_sender_that_dies_drops_the_votes_and_default_qos_still_votes(
             proc.wait(5)
 
 
+def test_a_vote_batch_sender_that_dies_drops_the_votes(start_node, ros, wait_for, tmp_path):
+    """relay_link's way in (crowd/vote_batch) is watched like crowd/vote (its presence topic)."""
+    cmd = ros.collect(Twist, 'cmd_vel')
+    start_node('kropbot_vote', 'vote_node', 'vote', params={'vote_timeout': 3.0})
+    batch = start_sender('batch', tmp_path / 'batch.log', voter='gw1/c1', linear=0.2)
+    try:
+        wait_for(lambda: cmd and close_to(cmd[-1][1], 0.2, 0.0), 20,
+                 message='cmd_vel from the batch sender')
+        killed = time.monotonic()
+        batch.kill()
+        t_drop = wait_for(lambda: first_after(cmd, killed, lambda m: close_to(m, 0.0, 0.0)), 5,
+                          message="cmd_vel zero without the dead batch sender's vote")
+        print(f'batch sender killed -> its votes gone in {t_drop - killed:.3f} s')
+        assert t_drop - killed <= DEATH_BOUND  # far below vote_timeout (3 s)
+    finally:
+        if batch.poll() is None:
+            batch.kill()
+        batch.wait(5)
+
+
 def test_kill_9_of_a_teleop_publisher_ends_the_override(start_node, ros, wait_for,
                                                         tmp_path):
     cmd = ros.collect(Twist, 'cmd_vel')

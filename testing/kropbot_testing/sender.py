@@ -1,9 +1,10 @@
 """A ROS 2 command sender in its own process, for tests that ``kill -9`` it (not a KropBot node).
 
-``python -m kropbot_testing.sender vote|teleop [--qos sender|default] [--linear V]
+``python -m kropbot_testing.sender vote|batch|teleop [--qos sender|default] [--linear V]
 [--angular W] [--rate HZ] [--voter ID]`` publishes a ``geometry_msgs/TwistStamped`` vote on
-``crowd/vote`` (``header.frame_id`` = ``--voter``) or a ``geometry_msgs/Twist`` on
-``teleop/cmd_vel`` at ``--rate`` Hz until killed, with a plain ``QoSProfile(depth=10)`` (as
+``crowd/vote`` (``header.frame_id`` = ``--voter``), a one-vote ``std_msgs/String`` batch on
+``crowd/vote_batch`` (as ``relay_link`` does, :mod:`kropbot_common.vote_batch`) or a
+``geometry_msgs/Twist`` on ``teleop/cmd_vel`` at ``--rate`` Hz until killed, with a plain ``QoSProfile(depth=10)`` (as
 ``ros2 topic pub``). ``--qos sender`` (default) also declares it a sender
 (``kropbot_common.ros_liveliness.declare_sender``, as the gateway and ``relay_link`` do), so its
 commands end when it dies; ``--qos default`` does not.
@@ -51,7 +52,7 @@ def start_sender(kind, log_path, **options):
 def main(argv=None):
     """Publish until killed (SIGINT ends it cleanly); return the exit code."""
     p = argparse.ArgumentParser(prog='python -m kropbot_testing.sender')
-    p.add_argument('kind', choices=('vote', 'teleop'))
+    p.add_argument('kind', choices=('vote', 'batch', 'teleop'))
     p.add_argument('--qos', choices=('sender', 'default'), default='sender')
     p.add_argument('--linear', type=float, default=0.2, help='linear.x, m/s')
     p.add_argument('--angular', type=float, default=0.0, help='angular.z, rad/s')
@@ -60,9 +61,11 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     from geometry_msgs.msg import Twist, TwistStamped
+    from kropbot_common import vote_batch
     from kropbot_common.ros_liveliness import declare_sender
     import rclpy
     from rclpy.qos import QoSProfile
+    from std_msgs.msg import String
 
     rclpy.init()
     node = rclpy.create_node(f'test_sender_{args.kind}')
@@ -72,6 +75,10 @@ def main(argv=None):
         msg = TwistStamped()
         msg.header.frame_id = args.voter
         twist = msg.twist
+    elif args.kind == 'batch':
+        pub = node.create_publisher(String, 'crowd/vote_batch', qos)
+        msg = String(data=vote_batch.encode([(args.voter, args.linear, args.angular)]))
+        twist = Twist()  # unused: the vote is in the batch
     else:
         pub = node.create_publisher(Twist, 'teleop/cmd_vel', qos)
         msg = twist = Twist()
