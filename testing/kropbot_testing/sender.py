@@ -4,10 +4,10 @@
 [--angular W] [--rate HZ] [--voter ID]`` publishes a ``geometry_msgs/TwistStamped`` vote on
 ``crowd/vote`` (``header.frame_id`` = ``--voter``), a one-vote ``std_msgs/String`` batch on
 ``crowd/vote_batch`` (as ``relay_link`` does, :mod:`kropbot_common.vote_batch`) or a
-``geometry_msgs/Twist`` on ``teleop/cmd_vel`` at ``--rate`` Hz until killed, with a plain ``QoSProfile(depth=10)`` (as
-``ros2 topic pub``). ``--qos sender`` (default) also declares it a sender
-(``kropbot_common.ros_liveliness.declare_sender``, as the gateway and ``relay_link`` do), so its
-commands end when it dies; ``--qos default`` does not.
+``geometry_msgs/Twist`` on ``teleop/cmd_vel`` at ``--rate`` Hz until killed, with a plain
+``QoSProfile(depth=10)`` (as ``ros2 topic pub``). ``--qos sender`` (default) also declares it
+a sender (``kropbot_common.ros_liveliness.declare_sender``, as the gateway and ``relay_link``
+do), so its commands end when it dies; ``--qos default`` does not.
 It prints one line ``publishing`` once the first message is out, then nothing.
 """
 
@@ -61,11 +61,12 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     from geometry_msgs.msg import Twist, TwistStamped
-    from kropbot_common import vote_batch
     from kropbot_common.ros_liveliness import declare_sender
     import rclpy
     from rclpy.qos import QoSProfile
     from std_msgs.msg import String
+
+    from kropbot_common import vote_batch
 
     rclpy.init()
     node = rclpy.create_node(f'test_sender_{args.kind}')
