@@ -75,15 +75,14 @@ def main(argv=None):
         pub = node.create_publisher(TwistStamped, 'crowd/vote', qos)
         msg = TwistStamped()
         msg.header.frame_id = args.voter
-        twist = msg.twist
+        msg.twist.linear.x, msg.twist.angular.z = args.linear, args.angular
     elif args.kind == 'batch':
         pub = node.create_publisher(String, 'crowd/vote_batch', qos)
         msg = String(data=vote_batch.encode([(args.voter, args.linear, args.angular)]))
-        twist = Twist()  # unused: the vote is in the batch
     else:
         pub = node.create_publisher(Twist, 'teleop/cmd_vel', qos)
-        msg = twist = Twist()
-    twist.linear.x, twist.angular.z = args.linear, args.angular
+        msg = Twist()
+        msg.linear.x, msg.angular.z = args.linear, args.angular
     if args.qos == 'sender':
         presence = declare_sender(node, pub.topic_name)  # noqa: F841 - kept alive
     first = True

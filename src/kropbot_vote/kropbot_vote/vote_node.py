@@ -153,22 +153,34 @@ class VoteNode(Node):
         if tw.linear.x != tw.linear.x and is_withdrawal(
                 (tw.linear.x, tw.linear.y, tw.linear.z), (tw.angular.x, tw.angular.y,
                                                           tw.angular.z)):
-            # its vote, its place in the queue or anarchy input, its democracy vote, its mode
-            # vote: the next tick evaluates the command without them
-            self._controller.withdraw(voter, self._now())
-            self._status_due = True
-            self._sched.dirty = True
+            self._withdraw((voter,), self._now())
             return
         now = self._now()
-        reason = self._controller.add_vote(voter, tw.linear.x, tw.angular.z, now)
+        # else the next tick (<= 1/max_rate) evaluates it
+        if self._take_vote(voter, tw.linear.x, tw.angular.z, now) and self._sched.on_input(now):
+            self._evaluate(now)
+
+    def _withdraw(self, voters, now):
+        """End the votes of ``voters`` (ids or ``<scope>/*`` patterns) at ``now`` (s).
+
+        Their votes, places in the queue or anarchy input, democracy and mode votes: the next
+        tick evaluates the command without them and also publishes ``crowd/status``.
+        """
+        for voter in voters:
+            self._controller.withdraw(voter, now)
+        self._status_due = True
+        self._sched.dirty = True
+
+    def _take_vote(self, voter, linear, angular, now):
+        """Add one vote (m/s, rad/s) arriving at ``now`` (s); log a rejection; True if accepted."""
+        reason = self._controller.add_vote(voter, linear, angular, now)
         if reason == ACCEPTED:
-            if self._sched.on_input(now):  # else the next tick (<= 1/max_rate) evaluates it
-                self._evaluate(now)
-        else:
-            # ThrottledLog checks the time first: rclpy's throttled logger costs ~170 us per
-            # call even when it suppresses, which a flood of bad votes would pay per vote.
-            self._reject_log(reason, f'rejected vote from {voter[:64]!r}: {reason} '
-                                     f'(totals {self._book.rejected})', now)
+            return True
+        # ThrottledLog checks the time first: rclpy's throttled logger costs ~170 us per call
+        # even when it suppresses, which a flood of bad votes would pay per vote.
+        self._reject_log(reason, f'rejected vote from {voter[:64]!r}: {reason} '
+                                 f'(totals {self._book.rejected})', now)
+        return False
 
     def _on_vote_batch(self, msg):
         """Take a ``crowd/vote_batch`` (:mod:`kropbot_common.vote_batch`): withdrawals, then votes.
@@ -184,20 +196,10 @@ class VoteNode(Node):
             self._reject_log('vote_batch_malformed', f'rejected vote batch: {exc} '
                              f'({self._batches_malformed} malformed so far)', now)
             return
-        for voter in withdrawals:
-            self._controller.withdraw(voter, now)
         if withdrawals:
-            self._status_due = True
-            self._sched.dirty = True
-        accepted = False
-        for voter, linear, angular in votes:
-            reason = self._controller.add_vote(voter, linear, angular, now)
-            if reason == ACCEPTED:
-                accepted = True
-            else:
-                self._reject_log(reason, f'rejected vote from {voter[:64]!r}: {reason} '
-                                         f'(totals {self._book.rejected})', now)
-        if accepted and self._sched.on_input(now):  # else the next tick evaluates
+            self._withdraw(withdrawals, now)
+        accepted = [self._take_vote(voter, lin, ang, now) for voter, lin, ang in votes]
+        if any(accepted) and self._sched.on_input(now):  # else the next tick evaluates
             self._evaluate(now)
 
     def _on_mode_vote(self, msg):
